@@ -1,0 +1,61 @@
+"""The error families of rasplab; each carries where the problem is so the CLI can print one line."""
+from __future__ import annotations
+
+
+class RaspLabError(Exception):
+    """Base class of every error rasplab reports to a user (the CLI prints it in one line, exit 2)."""
+
+    exit_code = 2
+
+
+class RaspSyntaxError(RaspLabError):
+    """Malformed `.rasp` source: carries file, line and column."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 column: int | None = None):
+        self.file, self.line, self.column, self.bare = file, line, column, message
+        where = ":".join(str(p) for p in (file or "<source>", line, column) if p is not None)
+        super().__init__(f"{where}: {message}")
+
+
+class RaspNameError(RaspLabError):
+    """An unknown name: a program, a task, a variable or a file."""
+
+
+class RaspRuntimeError(RaspLabError):
+    """Evaluation failed: names the node and the input on which it failed."""
+
+    def __init__(self, message: str, node: object = None, input: object = None):
+        self.node, self.input = node, input
+        parts = [message]
+        if node is not None:
+            parts.append(f"at {describe_node(node)}")
+        if input is not None:
+            parts.append(f"on input {input!r}")
+        super().__init__(" ".join(parts))
+
+
+class ExamplesError(RaspLabError):
+    """A malformed examples file or input: names the file and line."""
+
+
+class CompileError(RaspLabError):
+    """A program that cannot be compiled exactly: names the node and the reason."""
+
+
+class ModelFileError(RaspLabError):
+    """A model file that is missing or unreadable."""
+
+
+def describe_node(node: object) -> str:
+    """A short human label for a program node: its name, else a truncated RASP rendering."""
+    name = getattr(node, "name", None)
+    if name:
+        return f"'{name}'"
+    try:
+        from rasplab.lang.printer import to_rasp_expr  # late import: printer depends on lang
+
+        text = to_rasp_expr(node)
+    except Exception:  # pragma: no cover - description must never fail
+        text = type(node).__name__
+    return f"'{text[:80]}'"

@@ -1,0 +1,334 @@
+"""The batched RASP evaluator: many inputs of different lengths at once, numpy-vectorised.
+
+An s-op's value over a batch is a table of distinct Python values plus an integer code per
+(input, position), -1 at padding. Element-wise functions therefore run once per distinct value
+(or distinct tuple of values), selects compare distinct keys with distinct queries once, and
+the per-position work is numpy gathers and reductions.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from rasplab.errors import RaspRuntimeError
+from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, IndicesType, LengthType, Map, Node,
+                              Select, Selector, SelectorAnd, SelectorNot, SelectorOr,
+                              SelectorWidth, SequenceMap, SOp, TokensType, walk)
+from rasplab.lang.functions import COMPARISONS, Fn
+
+Token = str | int
+#: selectors are built in chunks so that a (batch, n, n) array stays below this many cells
+CHUNK_CELLS = 4_000_000
+
+_NUMPY_COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+                  "gt": np.greater, "ge": np.greater_equal}
+
+
+def _key(value: Any) -> Any:
+    """Dictionary key that keeps 1, 1.0, True and '1' apart (they are different RASP values)."""
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    return (type(value), value)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass
+class SOpValue:
+    """The value of an s-op over a batch: `table[codes[b, i]]`, codes -1 at padding."""
+
+    codes: np.ndarray  # int64 (batch, max_len)
+    table: list[Any]
+
+    def to_lists(self, lengths: np.ndarray) -> list[list[Any]]:
+        tab = np.empty(len(self.table) + 1, dtype=object)
+        tab[:-1] = self.table
+        tab[-1] = None
+        rows = tab[self.codes]
+        return [rows[b, : lengths[b]].tolist() for b in range(len(lengths))]
+
+    def numeric(self) -> np.ndarray:
+        """The values as floats (padding 0); only for tables of numbers and booleans."""
+        arr = np.array([float(v) for v in self.table] + [0.0])
+        return arr[self.codes]
+
+
+def _dedupe(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+    """Distinct values and, for each input value, the index of its distinct value."""
+    index: dict[Any, int] = {}
+    table: list[Any] = []
+    remap = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        k = _key(v)
+        j = index.get(k)
+        if j is None:
+            j = index[k] = len(table)
+            table.append(v)
+        remap[i] = j
+    return table, remap
+
+
+def _recode(codes: np.ndarray, remap: np.ndarray) -> np.ndarray:
+    """Apply a table remapping to codes, keeping -1 padding."""
+    return np.append(remap, -1)[codes]
+
+
+class Batch:
+    """Inputs padded into one array; evaluates program nodes with memoisation (a DAG runs once)."""
+
+    def __init__(self, inputs: Sequence[Sequence[Token]], strict: bool = True,
+                 origin: Sequence[int] | None = None, all_inputs: Sequence[Any] | None = None):
+        self.inputs = inputs
+        self.lengths = np.array([len(x) for x in inputs], dtype=np.int64)
+        if len(inputs) and self.lengths.min() == 0:
+            raise RaspRuntimeError("inputs must be non-empty sequences", input=[])
+        self.n = int(self.lengths.max()) if len(inputs) else 0
+        self.valid = np.arange(self.n)[None, :] < self.lengths[:, None]
+        self.strict = strict
+        self.origin = list(origin) if origin is not None else list(range(len(inputs)))
+        self.all_inputs = all_inputs if all_inputs is not None else inputs
+        self.memo: dict[Node, Any] = {}
+        #: per aggregate node, which inputs hit a categorical conflict (non-strict mode)
+        self.invalid: dict[Node, np.ndarray] = {}
+
+    # -------------------------------------------------------------------------------------
+    def value(self, node: Node) -> Any:
+        """The node's value over the batch: SOpValue for s-ops, bool (batch, q, k) for selectors."""
+        if node in self.memo:
+            return self.memo[node]
+        for sub in walk(node):
+            if sub not in self.memo:
+                self.memo[sub] = self._eval(sub)
+        return self.memo[node]
+
+    def _input_of(self, batch_index: int) -> Any:
+        x = self.all_inputs[self.origin[batch_index]]
+        return "".join(x) if isinstance(x, list) and all(isinstance(t, str) and len(t) == 1
+                                                         for t in x) else x
+
+    def _first_input_with(self, mask: np.ndarray) -> Any:
+        rows = np.nonzero(mask.reshape(len(self.lengths), -1).any(axis=1))[0]
+        return self._input_of(int(rows[0])) if len(rows) else None
+
+    def _eval(self, node: Node) -> Any:
+        method = getattr(self, "_eval_" + type(node).__name__, None)
+        if method is None:
+            raise RaspRuntimeError(f"cannot evaluate node of type {type(node).__name__}", node)
+        return method(node)
+
+    # --- primitives ----------------------------------------------------------------------
+    def _eval_TokensType(self, node: TokensType) -> SOpValue:
+        index: dict[Any, int] = {}
+        table: list[Any] = []
+        codes = np.full((len(self.inputs), self.n), -1, dtype=np.int64)
+        for b, seq in enumerate(self.inputs):
+            row = []
+            for t in seq:
+                k = _key(t)
+                j = index.get(k)
+                if j is None:
+                    j = index[k] = len(table)
+                    table.append(t)
+                row.append(j)
+            codes[b, : len(row)] = row
+        return SOpValue(codes, table)
+
+    def _eval_IndicesType(self, node: IndicesType) -> SOpValue:
+        codes = np.where(self.valid, np.arange(self.n)[None, :], -1)
+        return SOpValue(codes, list(range(self.n)))
+
+    def _eval_LengthType(self, node: LengthType) -> SOpValue:
+        table = sorted(set(self.lengths.tolist()))
+        pos = {v: i for i, v in enumerate(table)}
+        per_input = np.array([pos[v] for v in self.lengths.tolist()], dtype=np.int64)
+        return SOpValue(np.where(self.valid, per_input[:, None], -1), table)
+
+    def _eval_Full(self, node: Full) -> SOpValue:
+        return SOpValue(np.where(self.valid, 0, -1), [node.value])
+
+    # --- element-wise --------------------------------------------------------------------
+    def _apply(self, node: Node, fn: Fn, arg_values: Sequence[SOpValue]) -> SOpValue:
+        if len(arg_values) == 1:
+            combos = [(v,) for v in arg_values[0].table]
+            combo_codes = arg_values[0].codes
+        else:
+            key = np.zeros_like(arg_values[0].codes)
+            for v in arg_values:
+                key = key * len(v.table) + np.maximum(v.codes, 0)
+            uniq, inverse = np.unique(key[self.valid], return_inverse=True)
+            combo_codes = np.full(key.shape, -1, dtype=np.int64)
+            combo_codes[self.valid] = inverse
+            combos = []
+            for k in uniq.tolist():
+                parts = []
+                for v in reversed(arg_values):
+                    k, r = divmod(k, len(v.table))
+                    parts.append(v.table[r])
+                combos.append(tuple(reversed(parts)))
+        results = []
+        for i, args in enumerate(combos):
+            try:
+                results.append(fn(*args))
+            except Exception as exc:  # the function is undefined on this value
+                where = self._first_input_with(combo_codes == i)
+                shown = args[0] if len(args) == 1 else args
+                raise RaspRuntimeError(
+                    f"function undefined on value {shown!r} ({type(exc).__name__}: {exc})",
+                    node, where) from None
+        table, remap = _dedupe(results)
+        return SOpValue(_recode(combo_codes, remap), table)
+
+    def _eval_Map(self, node: Map) -> SOpValue:
+        return self._apply(node, node.fn, [self.value(node.arg)])
+
+    def _eval_SequenceMap(self, node: SequenceMap) -> SOpValue:
+        return self._apply(node, node.fn, [self.value(a) for a in node.args])
+
+    # --- selectors -----------------------------------------------------------------------
+    def _predicate_table(self, node: Select, keys: SOpValue, queries: SOpValue) -> np.ndarray:
+        """P[i, j] = predicate(keys.table[i], queries.table[j]), vectorised when possible."""
+        op = node.predicate.op
+        kt, qt = keys.table, queries.table
+        if op == "true":
+            return np.ones((len(kt), len(qt)), dtype=bool)
+        if op == "false":
+            return np.zeros((len(kt), len(qt)), dtype=bool)
+        if op in COMPARISONS and node.predicate.args == Fn.of(op, *node.predicate.args).args:
+            for kind in (is_number, lambda v: isinstance(v, str)):
+                if all(kind(v) for v in kt) and all(kind(v) for v in qt):
+                    ka, qa = np.array(kt), np.array(qt)
+                    return _NUMPY_COMPARE[op](ka[:, None], qa[None, :])
+        out = np.zeros((len(kt), len(qt)), dtype=bool)
+        for i, k in enumerate(kt):
+            for j, q in enumerate(qt):
+                try:
+                    out[i, j] = bool(node.predicate(k, q))
+                except Exception as exc:
+                    mask = (keys.codes == i)[:, None, :] & (queries.codes == j)[:, :, None]
+                    raise RaspRuntimeError(
+                        f"predicate undefined on key {k!r} and query {q!r} "
+                        f"({type(exc).__name__})", node, self._first_input_with(mask)) from None
+        return out
+
+    def _eval_Select(self, node: Select) -> np.ndarray:
+        keys, queries = self.value(node.keys), self.value(node.queries)
+        table = self._predicate_table(node, keys, queries)
+        kc, qc = np.maximum(keys.codes, 0), np.maximum(queries.codes, 0)
+        sel = table[kc[:, None, :], qc[:, :, None]]
+        return sel & self.valid[:, None, :] & self.valid[:, :, None]
+
+    def _eval_SelectorAnd(self, node: SelectorAnd) -> np.ndarray:
+        return self.value(node.left) & self.value(node.right)
+
+    def _eval_SelectorOr(self, node: SelectorOr) -> np.ndarray:
+        return self.value(node.left) | self.value(node.right)
+
+    def _eval_SelectorNot(self, node: SelectorNot) -> np.ndarray:
+        return ~self.value(node.inner) & self.valid[:, None, :] & self.valid[:, :, None]
+
+    # --- attention -----------------------------------------------------------------------
+    def _eval_SelectorWidth(self, node: SelectorWidth) -> SOpValue:
+        width = self.value(node.selector).sum(axis=-1)
+        return SOpValue(np.where(self.valid, width, -1), list(range(self.n + 1)))
+
+    def _eval_Aggregate(self, node: Aggregate) -> SOpValue:
+        sel: np.ndarray = self.value(node.selector)
+        val: SOpValue = self.value(node.sop)
+        big = len(val.table)
+        spread = np.where(sel, np.maximum(val.codes, 0)[:, None, :], big)
+        lo = spread.min(axis=-1)
+        hi = np.where(sel, val.codes[:, None, :], -1).max(axis=-1)
+        count = sel.sum(axis=-1)
+        none = self.valid & (count == 0)
+        same = self.valid & (count > 0) & (lo == hi)
+        mixed = self.valid & (count > 0) & (lo != hi)
+        numeric_table = all(is_number(v) or isinstance(v, bool) for v in val.table)
+        mean_mode = node.encoding == NUMERICAL or (
+            node.encoding is None and all(is_number(v) for v in val.table))
+
+        # candidate output values: the source table, the default, then the means
+        values: list[Any] = list(val.table) + [node.default]
+        codes = np.full(sel.shape[:2], -1, dtype=np.int64)
+        codes[same] = lo[same]
+        codes[none] = big
+        if node.encoding == NUMERICAL:
+            if not numeric_table:
+                bad = next(v for v in val.table if not (is_number(v) or isinstance(v, bool)))
+                raise RaspRuntimeError(f"numerical aggregate of non-numeric value {bad!r}", node,
+                                       self._first_input_with(self.valid))
+            # a numerical aggregate yields numbers: uniform selections give float(value)
+            values = [float(v) for v in val.table] + [node.default]
+        if mixed.any():
+            if mean_mode:
+                nums = val.numeric()
+                sums = np.einsum("bqk,bk->bq", sel.astype(np.float64), nums)
+                means = sums[mixed] / count[mixed]
+                uniq, inv = np.unique(means, return_inverse=True)
+                codes[mixed] = len(values) + inv
+                values.extend(float(m) for m in uniq)
+            elif self.strict:
+                b = int(np.nonzero(mixed.any(axis=1))[0][0])
+                q = int(np.nonzero(mixed[b])[0][0])
+                shown = sorted({repr(val.table[c]) for c in val.codes[b][sel[b, q]]})
+                raise RaspRuntimeError(
+                    f"categorical aggregate selects differing values {', '.join(shown)} "
+                    f"at position {q}", node, self._input_of(b))
+            else:
+                self.invalid[node] = mixed.any(axis=1)
+                codes[mixed] = big  # the default stands in; the input is flagged invalid
+        table, remap = _dedupe(values)
+        return SOpValue(_recode(codes, remap), table)
+
+
+def _as_tokens(x: Any) -> list[Token]:
+    if isinstance(x, str):
+        return list(x)
+    return list(x)
+
+
+def _chunks(lengths: list[int]) -> Iterable[list[int]]:
+    """Indices grouped by similar length, each group small enough for (batch, n, n) arrays."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    group: list[int] = []
+    for i in order:
+        n = lengths[i]
+        if group and (len(group) + 1) * n * n > CHUNK_CELLS:
+            yield group
+            group = []
+        group.append(i)
+    if group:
+        yield group
+
+
+def evaluate(program: Node, inputs: Sequence[Sequence[Token] | str], *,
+             strict: bool = True) -> list[Any]:
+    """Run `program` on every input; returns one output list per input (in input order).
+
+    A selector program returns one boolean (n, n) numpy matrix S[q, k] per input. Strings are
+    split into characters. Raises RaspRuntimeError naming the node and input on failure.
+    """
+    seqs = [_as_tokens(x) for x in inputs]
+    for i, s in enumerate(seqs):
+        if not s:
+            raise RaspRuntimeError(f"input {i} is empty; RASP inputs are non-empty sequences")
+    out: list[Any] = [None] * len(seqs)
+    for group in _chunks([len(s) for s in seqs]):
+        batch = Batch([seqs[i] for i in group], strict=strict, origin=group, all_inputs=seqs)
+        value = batch.value(program)
+        if isinstance(program, Selector):
+            rows = [value[b, : n, : n].copy() for b, n in enumerate(batch.lengths)]
+        else:
+            rows = value.to_lists(batch.lengths)
+        for b, i in enumerate(group):
+            out[i] = rows[b]
+    return out
+
+
+def run(program: Node, input: Sequence[Token] | str) -> Any:
+    """Run `program` on one input."""
+    return evaluate(program, [input])[0]
