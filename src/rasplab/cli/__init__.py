@@ -1,0 +1,1 @@
+"""The `rasplab` command line: thin wrappers that parse, call the library and print."""

@@ -1,0 +1,39 @@
+"""Helpers shared by the command modules: parsing inputs, printing JSON and values."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rasplab.errors import ExamplesError
+
+
+def parse_input(arg: str) -> list[Any]:
+    """A command-line input: a plain string is split into characters; `[...]` is a JSON list."""
+    if arg.startswith("["):
+        try:
+            value = json.loads(arg)
+        except json.JSONDecodeError as exc:
+            raise ExamplesError(f"input {arg!r} is not a valid JSON list: {exc.msg}") from None
+        if not isinstance(value, list) or not all(isinstance(t, str | int) and not isinstance(t, bool)
+                                                  for t in value):
+            raise ExamplesError(f"input {arg!r} must be a JSON list of strings or integers")
+        return value
+    return list(arg)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Numpy scalars and arrays to plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def print_json(doc: Any, *, compact: bool = False) -> None:
+    text = json.dumps(to_jsonable(doc), separators=(", ", ": ") if compact else None,
+                      indent=None if compact else 2)
+    sys.stdout.write(text + "\n")

@@ -1,0 +1,52 @@
+"""Entry point of `rasplab COMMAND`: finds the command modules, runs one, turns errors into one line.
+
+Each command lives in its own module `rasplab.cli.cmd_<name>` exposing `register(subparsers)`,
+which adds its sub-parser and sets `handler=` (a function of the parsed args returning an exit
+status). A module that is absent (a stage not built yet) simply does not add its command.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from rasplab.errors import RaspLabError
+
+COMMANDS = ["run", "tasks", "data", "compile", "train", "synth", "distill", "library"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rasplab", description="Turn transformers into RASP programs you can read.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"rasplab.cli.cmd_{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"rasplab.cli.cmd_{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except RaspLabError as exc:
+        print(f"rasplab {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"rasplab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `rasplab run ... | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
