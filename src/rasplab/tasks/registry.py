@@ -16,13 +16,13 @@ import numpy as np
 
 from rasplab.errors import ExamplesError, RaspNameError
 from rasplab.tasks import distributions as dist
+from rasplab.tasks.references import BOS
 
 Token = Any
 Reference = Callable[[list], list]
 
 #: the paper's tasks use 8 single-character tokens; these include the letters of "hello"
 LETTERS = tuple("abcdehlo")
-BOS = "<s>"
 MAX_LEN = 10
 
 
@@ -61,11 +61,8 @@ class Task:
         """The plain-Python reference (ground truth for labels)."""
         if self.reference_fn is not None:
             return self.reference_fn
-        try:
-            from rasplab.tasks.references import REFERENCES
-            return REFERENCES[self.name]
-        except (ImportError, KeyError):
-            return _FALLBACK[self.name]
+        from rasplab.tasks.references import REFERENCES
+        return REFERENCES[self.name]
 
     def outputs(self, inputs: Sequence[Sequence[Token]]) -> list[list[Any]]:
         """Labels for `inputs` from the plain-Python reference."""
@@ -161,105 +158,6 @@ def _majority(x: list) -> list:
 
 def _palindrome(x: list) -> list:
     return [x == x[::-1]] * len(x)
-
-
-# Stand-ins for rasplab.tasks.references, used only for names that module does not provide.
-def _hist(x: list) -> list:
-    c = Counter(x)
-    return [c[t] for t in x]
-
-
-def _dyck(pairs: str) -> Reference:
-    opens = {pairs[i]: pairs[i + 1] for i in range(0, len(pairs), 2)}
-
-    def ref(x: list) -> list:
-        stack: list[str] = []
-        out, broken = [], False
-        for t in x:
-            if not broken:
-                if t in opens:
-                    stack.append(opens[t])
-                elif stack and stack[-1] == t:
-                    stack.pop()
-                else:
-                    broken = True
-            out.append("F" if broken else "P" if stack else "T")
-        return out
-    return ref
-
-
-def _shuffle_dyck(pairs: str) -> Reference:
-    def ref(x: list) -> list:
-        ok = True
-        for o, c in zip(pairs[::2], pairs[1::2]):
-            depth = 0
-            for t in x:
-                depth += (t == o) - (t == c)
-                ok &= depth >= 0
-            ok &= depth == 0
-        return [int(ok)] * len(x)
-    return ref
-
-
-def _frac(x: list, token: str = "x") -> list:
-    out, seen = [], 0
-    for i, t in enumerate(x):
-        seen += t == token
-        out.append(seen / (i + 1))
-    return out
-
-
-def _pair_balance(x: list) -> list:
-    out, depth = [], 0
-    for i, t in enumerate(x):
-        depth += (t == "(") - (t == ")")
-        out.append(depth / (i + 1))
-    return out
-
-
-def _double_hist(x: list) -> list:
-    c = Counter(x)
-    same = Counter(c.values())
-    return [same[c[t]] for t in x]
-
-
-def _most_freq(x: list) -> list:
-    c = Counter(x)
-    firsts = list(dict.fromkeys(x))
-    ranked = sorted(firsts, key=lambda t: -c[t])
-    return ranked + ["_"] * (len(x) - len(ranked))
-
-
-def _detect(x: list, pattern: str = "abc") -> list:
-    k = len(pattern)
-    return [None if i < k - 1 else int(x[i - k + 1: i + 1] == list(pattern))
-            for i in range(len(x))]
-
-
-def _count_less_freq(x: list, n: int = 2) -> list:
-    c = Counter(x)
-    return [sum(c[t] <= n for t in x)] * len(x)
-
-
-def _sort_freq(x: list) -> list:
-    c = Counter(x)
-    return [t for _, t in sorted(enumerate(x), key=lambda it: (-c[it[1]], it[0]))]
-
-
-def _hist_bos(x: list) -> list:
-    return [0] + _hist(x[1:])
-
-
-_FALLBACK: dict[str, Reference] = {
-    "reverse": lambda x: x[::-1], "hist": _hist, "hist_bos": _hist_bos,
-    "double_hist": _double_hist, "sort": sorted, "most_freq": _most_freq,
-    "dyck1": _dyck("()"), "dyck2": _dyck("(){}"), "length": lambda x: [len(x)] * len(x),
-    "frac_prevs": _frac, "pair_balance": _pair_balance,
-    "shuffle_dyck1": _shuffle_dyck("()"), "shuffle_dyck2": _shuffle_dyck("(){}"),
-    "shuffle_dyck3": _shuffle_dyck("(){}[]"), "shift_by": lambda x: [None] + x[:-1],
-    "detect_pattern": _detect, "count_less_freq": _count_less_freq, "sort_unique": sorted,
-    "sort_freq": _sort_freq, "count": lambda x: [x.count("a")] * len(x),
-}
 
 
 # --- the registry ---------------------------------------------------------------------------
