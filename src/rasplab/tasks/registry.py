@@ -87,7 +87,11 @@ class Task:
         name = self.program_name or self.name
         if name in PROGRAMS:
             return PROGRAMS[name]()
-        from rasplab.lang.library import get_program
+        try:
+            from rasplab.lang.library import get_program
+        except ImportError:
+            raise RaspNameError(f"task {self.name!r}: the .rasp program library is not "
+                                "available") from None
         return get_program(name)
 
     def check_input(self, x: Sequence[Token], *, check_length: bool = True) -> None:
