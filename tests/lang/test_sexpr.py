@@ -1,0 +1,216 @@
+"""S-expressions: exact shapes of common programs, round trips over random programs, errors."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import stitch_core
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rasplab.errors import CompileError, RaspSyntaxError
+from rasplab.lang.ast import (CATEGORICAL, EQ, LT, NUMERICAL, Aggregate, Full, IndicesType,
+                              LengthType, Map, Select, SelectorAnd, SelectorNot, SelectorOr,
+                              SelectorWidth, SequenceMap, TokensType, indices, length, numerical,
+                              select, tokens)
+from rasplab.lang.evaluator import evaluate
+from rasplab.lang.functions import OPS, Const, Fn, Slot
+from rasplab.lang.sexpr import from_sexpr, parse_sexpr, to_sexpr
+
+REVERSE = "(aggregate (select indices (sub (sub length indices) 1) eq) tokens)"
+
+
+def _reverse():
+    return Aggregate(select(indices, length - indices - 1, EQ), tokens, 0, encoding=None)
+
+
+def test_reverse_exact_string():
+    assert to_sexpr(_reverse()) == REVERSE
+    assert from_sexpr(REVERSE) == _reverse()
+
+
+def test_library_reverse_exact_string():
+    from rasplab.lang.library import get_program
+
+    assert to_sexpr(get_program("reverse")) == REVERSE
+
+
+def test_common_shapes_stay_plain():
+    hist = SelectorWidth(select(tokens, tokens, EQ))
+    assert to_sexpr(hist) == "(selector_width (select tokens tokens eq))"
+    first = Aggregate(select(indices, 0, EQ), tokens, 0, encoding=None)
+    assert to_sexpr(first) == "(aggregate (select indices 0 eq) tokens)"
+    assert to_sexpr(tokens.eq("(")) == r'(eq tokens "\u0028")'
+    assert to_sexpr(3 - indices) == "(sub 3 indices)"
+    assert to_sexpr(indices - tokens) == "(sub indices tokens)"
+    assert to_sexpr(Map(Fn.table({"a": 1, "b": 2}), tokens)) == '(table tokens "a" 1 "b" 2)'
+
+
+def test_encodings_and_defaults_are_explicit_only_when_unusual():
+    frac = numerical(Aggregate(select(indices, indices, LT), numerical(tokens.eq("x")), 0))
+    assert to_sexpr(frac) == ("(numerical (aggregate (select indices indices lt) "
+                              '(numerical (eq tokens "x"))))')
+    cat = Aggregate(select(indices, 0, EQ), tokens)  # Python embedding: categorical, default None
+    assert to_sexpr(cat) == "(categorical (aggregate (select indices 0 eq) tokens))"
+    filled = Aggregate(select(indices, 0, EQ), tokens, "_", encoding=None)
+    assert to_sexpr(filled) == '(aggregate (select indices 0 eq) tokens "_")'
+    assert from_sexpr(to_sexpr(cat)).default is None
+
+
+def test_irregular_functions_use_the_general_form():
+    square = Map(Fn("mul", (Slot(0), Slot(0))), indices)
+    assert to_sexpr(square) == "(map (fn mul %0 %0) indices)"
+    swapped = SequenceMap(Fn("sub", (Slot(1), Slot(0))), tokens, indices)
+    assert to_sexpr(swapped) == "(seqmap (fn sub %1 %0) tokens indices)"
+    versus_full = SequenceMap(Fn("sub", (Slot(0), Slot(1))), indices, Full(1))
+    assert to_sexpr(versus_full) == "(sub indices (full 1))"
+    assert from_sexpr(to_sexpr(versus_full)) == versus_full
+    assert from_sexpr("(sub indices 1)") == indices - 1
+
+
+def test_strings_survive_stitch_tokenizer():
+    tricky = 'a (b) "c" \\ d\n'
+    text = to_sexpr(tokens.eq(tricky))
+    assert " " not in text.split('"', 1)[1] and text.count("(") == text.count(")")
+    assert from_sexpr(text) == tokens.eq(tricky)
+
+
+def test_opaque_python_function_is_a_clear_error():
+    program = Map(lambda v: v + 1, indices)
+    with pytest.raises(CompileError, match="opaque Python function"):
+        to_sexpr(program)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("(aggregate (select indices indices eq) tokens", "missing"),
+    ("(select indices indices eq))", "unbalanced"),
+    ("(frobnicate tokens)", "unknown operation"),
+    ("(aggregate tokens tokens)", "expected a selector"),
+    ("(add (select tokens tokens eq) indices)", "not selectors"),
+    ("(select indices indices nope)", "unknown select predicate"),
+    ("toukens", "unknown name"),
+    ("(add 1 2)", "at least one s-op"),
+    ("(table tokens 1)", "pairs"),
+    ("", "empty"),
+])
+def test_malformed_text_names_the_problem(text, message):
+    with pytest.raises(RaspSyntaxError, match=message):
+        from_sexpr(text)
+
+
+def test_nan_and_infinities():
+    assert to_sexpr(Full(math.inf)) == "(full 1e999)"
+    assert from_sexpr("(full -1e999)") == Full(-math.inf)
+    assert math.isnan(from_sexpr("(full nan)").value)
+
+
+def test_parse_keeps_strings_apart_from_symbols():
+    tree = parse_sexpr('(eq tokens "tokens")')
+    assert [str(t) for t in tree] == ["eq", "tokens", "tokens"]
+    assert from_sexpr('(eq tokens "tokens")') == tokens.eq("tokens")
+
+
+# --------------------------------------------------------------------- random programs ---
+literals = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20)
+    | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3).map(tuple),
+    max_leaves=4)
+encodings = st.sampled_from([CATEGORICAL, NUMERICAL, None])
+binary_ops = sorted(op for op, (arity, _) in OPS.items() if arity == 2)
+
+
+@st.composite
+def functions(draw, n_slots: int) -> Fn:
+    """A random Fn over `n_slots` s-ops: regular, repeated or reordered slots, or a table."""
+    if n_slots == 1 and draw(st.booleans()) and draw(st.booleans()):
+        pairs = draw(st.lists(st.tuples(literals, literals), max_size=3))
+        return Fn("table", (Slot(0),), data=tuple(pairs))
+    op = draw(st.sampled_from(sorted(OPS)))
+    width = draw(st.integers(n_slots, n_slots + 2))
+    args = [Slot(i) for i in range(n_slots)] + [Const(draw(literals))
+                                                for _ in range(width - n_slots)]
+    if draw(st.booleans()):
+        args = draw(st.permutations(args))
+    if draw(st.integers(0, 4)) == 0:
+        args.append(Slot(draw(st.integers(0, n_slots - 1))))
+    return Fn(op, tuple(args))
+
+
+@st.composite
+def programs(draw, depth: int = 3):
+    """A random s-op (kind="sop") drawn from every node type."""
+    leaves = ["tokens", "indices", "length", "full"]
+    kinds = leaves + (["map", "seqmap", "aggregate", "width"] if depth > 0 else [])
+    kind = draw(st.sampled_from(kinds))
+    enc = draw(encodings)
+    if kind == "tokens":
+        return TokensType(encoding=enc)
+    if kind == "indices":
+        return IndicesType(encoding=enc)
+    if kind == "length":
+        return LengthType(encoding=enc)
+    if kind == "full":
+        return Full(draw(literals), encoding=enc)
+    if kind == "map":
+        return Map(draw(functions(1)), draw(programs(depth - 1)), encoding=enc)
+    if kind == "seqmap":
+        n = draw(st.integers(2, 3))
+        args = [draw(programs(depth - 1)) for _ in range(n)]
+        return SequenceMap(draw(functions(n)), *args, encoding=enc)
+    if kind == "width":
+        return SelectorWidth(draw(selectors(depth - 1)), encoding=enc)
+    default = draw(literals) if draw(st.booleans()) else None
+    sel, sop = draw(selectors(depth - 1)), draw(programs(depth - 1))
+    if default is None and draw(st.booleans()):
+        return Aggregate(sel, sop, encoding=enc)
+    return Aggregate(sel, sop, default, encoding=enc)
+
+
+@st.composite
+def selectors(draw, depth: int):
+    kind = draw(st.sampled_from(["select", "select", "and", "or", "not"] if depth > 0
+                                else ["select"]))
+    if kind == "select":
+        pred = (Fn(draw(st.sampled_from(binary_ops)), (Slot(0), Slot(1)))
+                if draw(st.booleans()) else draw(functions(2)))
+        return Select(draw(programs(max(depth - 1, 0))), draw(programs(max(depth - 1, 0))), pred)
+    if kind == "not":
+        return SelectorNot(draw(selectors(depth - 1)))
+    cls = SelectorAnd if kind == "and" else SelectorOr
+    return cls(draw(selectors(depth - 1)), draw(selectors(depth - 1)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_round_trip_random_programs(program):
+    text = to_sexpr(program)
+    assert from_sexpr(text) == program
+    assert to_sexpr(from_sexpr(text)) == text
+
+
+@settings(max_examples=60, deadline=None)
+@given(selectors(2))
+def test_round_trip_random_selectors(selector):
+    assert from_sexpr(to_sexpr(selector)) == selector
+
+
+def test_round_trip_keeps_meaning():
+    program = numerical(Aggregate(select(tokens, tokens, EQ) | ~select(indices, 1, LT),
+                                  numerical(indices * 2), 0))
+    again = from_sexpr(to_sexpr(program))
+    inputs = ["abca", "b", "hello"]
+    assert evaluate(again, inputs) == evaluate(program, inputs)
+
+
+def test_stitch_accepts_the_encoding():
+    corpus = [to_sexpr(p) for p in (
+        _reverse(),
+        Aggregate(select(indices, length - indices - 1, EQ), indices * 2, 0, encoding=None),
+        Aggregate(select(indices, length - indices - 1, EQ), tokens.eq("("), 0, encoding=None),
+        SelectorWidth(select(tokens, tokens, EQ) & select(indices, indices, LT)),
+    )]
+    result = stitch_core.compress(corpus, iterations=1, max_arity=2)
+    assert len(result.rewritten) == len(corpus)
+    assert result.abstractions and "select indices (sub (sub length indices) 1) eq" in str(
+        result.abstractions[0].body)
