@@ -4,7 +4,7 @@ The encoding is a tree of applications (a DAG's shared sub-programs are repeated
 ``from_sexpr(to_sexpr(p)) == p`` for every program without opaque Python functions.
 
 Grammar (heads are plain symbols; strings are quoted with JSON escapes, and spaces and
-parentheses inside them are escaped as ``\\u0020 \\u0028 \\u0029`` so Stitch's tokenizer accepts them)::
+parentheses inside them are escaped as ``\\u0020 \\u0028 \\u0029`` for Stitch's tokenizer)::
 
     sop   := tokens | indices | length                      built-ins
            | LIT                                            Full(LIT) where an s-op is expected
@@ -21,7 +21,8 @@ parentheses inside them are escaped as ``\\u0020 \\u0028 \\u0029`` so Stitch's t
     sel   := (select sop sop PRED) | (and sel sel) | (or sel sel) | (not sel)
     PRED  := eq | ne | lt | le | gt | ge | true | false | <any OP of two slots> | FN
     FN    := (fn OP A ...) | (fn table A ... k1 v1 ...)    A is %i (slot i) or a literal
-    LIT   := 3 | -1 | 0.5 | 1e999 | nan | "text" | True | False | None | (tuple LIT ...) | (list LIT ...)
+    LIT   := 3 | -1 | 0.5 | 1e999 | nan | "text" | True | False | None
+           | (tuple LIT ...) | (list LIT ...)
 
 The usual encoding is categorical for every s-op except ``aggregate``, whose usual encoding is
 None (the `.rasp` source form: the original interpreter's rule); an aggregate's usual default is

@@ -118,7 +118,7 @@ def _shuffle_dyck(k: int) -> Reference:
     pairs = SHUFFLE_PAIRS[:k]
 
     def shuffle_dyck(x: list) -> list:
-        """1 everywhere if every bracket type on its own is balanced (a shuffle of Dycks), else 0."""
+        """1 everywhere if each bracket type on its own is balanced (shuffle-Dyck), else 0."""
         for opener, closer in pairs:
             depth = 0
             for t in x:
