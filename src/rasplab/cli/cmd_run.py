@@ -1,4 +1,4 @@
-"""`rasplab run PROGRAM INPUT...`: run a `.rasp` program, a library or task program, or a model file.
+"""`rasplab run PROGRAM INPUT...`: run a `.rasp` file, a library or task program, or a model file.
 
 PROGRAM is resolved in this order: a `.safetensors` model file (its metadata's `rasplab_kind`
 says trained or compiled), `file.rasp` or `file.rasp:name`, a task name, a library name.
@@ -25,6 +25,21 @@ class Runner:
     check: Callable[[list[Any]], None] = lambda x: None
 
 
+class _IntermixedParser(argparse.ArgumentParser):
+    """Lets options follow the inputs (`run prog a b --json`) and precede them (`--json a b`)."""
+
+    _inside = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if self._inside:  # parse_known_intermixed_args calls back into this method
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a program or model on inputs",
                        description="Run PROGRAM (a .rasp file, file.rasp:name, a library or task "
@@ -35,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", metavar="FILE", help="run on the inputs of a JSONL examples file")
     p.add_argument("--json", action="store_true", help="one JSON array per input, one a line")
     p.set_defaults(handler=run)
+    p.__class__ = _IntermixedParser
 
 
 def _model_runner(path: Path) -> Runner:

@@ -1,0 +1,75 @@
+"""`rasplab run`: outputs in order, both views, and one-line errors (exit 2) for bad input."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from rasplab.cli.main import main
+from rasplab.tasks import get_task, make_dataset, write_examples
+
+
+def cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rasplab.cli.main", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_human_and_json_views_keep_input_order(capsys):
+    assert main(["run", "rotate", "hello", "ab", '["a", "b", "c"]']) == 0
+    assert capsys.readouterr().out.splitlines() == ["hello -> e l l o h", "ab -> b a",
+                                                    "abc -> b c a"]
+    assert main(["run", "prefix_count", "--json", "abaa", "b"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(s) for s in lines] == [[1, 1, 2, 3], [0]]
+
+
+def test_examples_file_runs_every_input(tmp_path, capsys):
+    data = make_dataset("majority", 40, seed=5)
+    path = tmp_path / "m.jsonl"
+    write_examples(path, [e.input for e in data], [e.output for e in data])
+    assert main(["run", "majority", "--examples", str(path), "--json"]) == 0
+    got = [json.loads(s) for s in capsys.readouterr().out.splitlines()]
+    assert got == [list(e.output) for e in data]
+
+
+def test_errors_are_one_line_with_exit_2(tmp_path):
+    cases = {
+        ("run", "no_such_program", "abc"): "no_such_program",
+        ("run", "majority", "abz"): "token 'z' at position 2",
+        ("run", "majority", '["a", 7]'): "token 7 at position 1",
+        ("run", "majority", "[1, 2"): "not a valid JSON list",
+        ("run", str(tmp_path / "gone.safetensors"), "ab"): "no such model file",
+        ("run", str(tmp_path / "gone.rasp"), "ab"): "no such .rasp file",
+        ("run", "majority", "--examples", str(tmp_path / "none.jsonl")): "no such examples",
+        ("run", "majority"): "no inputs",
+    }
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"input": ["a"], "output": ["a"]}\n{"input": ["a", "b"], "output": [1]}\n')
+    cases[("run", "majority", "--examples", str(bad))] = r"bad.jsonl:2: input has 2 tokens"
+    for args, message in cases.items():
+        r = cli(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert r.stdout == ""
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (args, r.stderr)
+        assert "Traceback" not in r.stderr
+
+
+def test_foreign_safetensors_file_is_a_model_file_error(tmp_path):
+    path = tmp_path / "w.safetensors"
+    save_file({"w": np.zeros(3, dtype=np.float32)}, str(path), metadata={"rasplab_kind": "x"})
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a safetensors file")
+    for p, message in ((path, "not a rasplab model file"), (junk, "not a readable")):
+        r = cli("run", str(p), "ab")
+        assert r.returncode == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_task_vocabulary_check_uses_the_task(capsys):
+    task = get_task("first")
+    with pytest.raises(Exception, match="position 0"):
+        task.check_input(["Q"])
+    assert main(["run", "first", "hello" * 3]) == 0  # longer than max_len is fine for a program
+    assert capsys.readouterr().out.strip().endswith("h " * 14 + "h")
