@@ -154,8 +154,14 @@ class Batch:
     # --- element-wise --------------------------------------------------------------------
     def _apply(self, node: Node, fn: Fn, arg_values: Sequence[SOpValue]) -> SOpValue:
         if len(arg_values) == 1:
-            combos = [(v,) for v in arg_values[0].table]
-            combo_codes = arg_values[0].codes
+            # only values that occur at some position: a table may hold unused entries (an
+            # aggregate's default or source values), where the function may be undefined
+            arg = arg_values[0]
+            used = np.unique(arg.codes[self.valid])
+            combos = [(arg.table[i],) for i in used.tolist()]
+            remap = np.full(len(arg.table), -1, dtype=np.int64)
+            remap[used] = np.arange(len(used))
+            combo_codes = _recode(arg.codes, remap)
         else:
             key = np.zeros_like(arg_values[0].codes)
             for v in arg_values:
