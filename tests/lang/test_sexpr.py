@@ -11,61 +11,75 @@ from hypothesis import strategies as st
 from rasplab.errors import CompileError, RaspSyntaxError
 from rasplab.lang.ast import (CATEGORICAL, EQ, LT, NUMERICAL, Aggregate, Full, IndicesType,
                               LengthType, Map, Select, SelectorAnd, SelectorNot, SelectorOr,
-                              SelectorWidth, SequenceMap, TokensType, indices, length, numerical,
+                              SelectorWidth, SequenceMap, TokensType, indices, numerical,
                               select, tokens)
 from rasplab.lang.evaluator import evaluate
 from rasplab.lang.functions import OPS, Const, Fn, Slot
+from rasplab.lang.library import get_program
+from rasplab.lang.parser import load_program
 from rasplab.lang.sexpr import from_sexpr, parse_sexpr, to_sexpr
 
 REVERSE = "(aggregate (select indices (sub (sub length indices) 1) eq) tokens)"
 
 
-def _reverse():
-    return Aggregate(select(indices, length - indices - 1, EQ), tokens, 0, encoding=None)
+def rasp(expr: str):
+    """The program of a `.rasp` expression (the source form prints without annotations)."""
+    return load_program(f"out = {expr};", "out", prelude=False)
 
 
 def test_reverse_exact_string():
-    assert to_sexpr(_reverse()) == REVERSE
-    assert from_sexpr(REVERSE) == _reverse()
+    reverse = rasp("aggregate(select(indices, length - indices - 1, ==), tokens)")
+    assert to_sexpr(reverse) == REVERSE
+    assert from_sexpr(REVERSE) == reverse
 
 
 def test_library_reverse_exact_string():
-    from rasplab.lang.library import get_program
-
     assert to_sexpr(get_program("reverse")) == REVERSE
 
 
-def test_common_shapes_stay_plain():
-    hist = SelectorWidth(select(tokens, tokens, EQ))
-    assert to_sexpr(hist) == "(selector_width (select tokens tokens eq))"
-    first = Aggregate(select(indices, 0, EQ), tokens, 0, encoding=None)
-    assert to_sexpr(first) == "(aggregate (select indices 0 eq) tokens)"
-    assert to_sexpr(tokens.eq("(")) == r'(eq tokens "\u0028")'
-    assert to_sexpr(3 - indices) == "(sub 3 indices)"
-    assert to_sexpr(indices - tokens) == "(sub indices tokens)"
-    assert to_sexpr(Map(Fn.table({"a": 1, "b": 2}), tokens)) == '(table tokens "a" 1 "b" 2)'
+@pytest.mark.parametrize("expr, text", [
+    ("selector_width(select(tokens, tokens, ==))", "(selector_width (select tokens tokens eq))"),
+    ("aggregate(select(indices, 0, ==), tokens)", "(aggregate (select indices 0 eq) tokens)"),
+    ('aggregate(select(indices, 0, ==), tokens, "_")',
+     '(aggregate (select indices 0 eq) tokens "_")'),
+    ('tokens == "("', r'(eq tokens "\u0028")'),
+    ("3 - indices", "(sub 3 indices)"),
+    ("indices - tokens", "(sub indices tokens)"),
+    ('{"a": 1, "b": 2}[tokens]', '(table tokens "a" 1 "b" 2)'),
+    ('"F" if indices > 1 else "T"', '(ifelse "F" (gt indices 1) "T")'),
+    ('tokens in ["(", "{"]', r'(in tokens (tuple "\u0028" "{"))'),
+    ("select(tokens, tokens, ==) and not select(indices, indices, <)",
+     "(and (select tokens tokens eq) (not (select indices indices lt)))"),
+])
+def test_source_programs_print_plainly(expr, text):
+    program = rasp(expr)
+    assert to_sexpr(program) == text
+    assert from_sexpr(text) == program
 
 
-def test_encodings_and_defaults_are_explicit_only_when_unusual():
+def test_annotations_print_only_where_they_are_not_the_source_form():
     frac = numerical(Aggregate(select(indices, indices, LT), numerical(tokens.eq("x")), 0))
     assert to_sexpr(frac) == ("(numerical (aggregate (select indices indices lt) "
                               '(numerical (eq tokens "x"))))')
-    cat = Aggregate(select(indices, 0, EQ), tokens)  # Python embedding: categorical, default None
+    cat = Aggregate(select(indices, Full(0, encoding=None), EQ), tokens)  # Tracr's default None
     assert to_sexpr(cat) == "(categorical (aggregate (select indices 0 eq) tokens))"
-    filled = Aggregate(select(indices, 0, EQ), tokens, "_", encoding=None)
-    assert to_sexpr(filled) == '(aggregate (select indices 0 eq) tokens "_")'
     assert from_sexpr(to_sexpr(cat)).default is None
+    assert to_sexpr(indices + 1) == "(categorical (add indices 1))"  # embedding's default
+    assert to_sexpr(numerical(tokens)) == "(numerical tokens)"
 
 
 def test_irregular_functions_use_the_general_form():
-    square = Map(Fn("mul", (Slot(0), Slot(0))), indices)
+    square = Map(Fn("mul", (Slot(0), Slot(0))), indices, encoding=None)
     assert to_sexpr(square) == "(map (fn mul %0 %0) indices)"
-    swapped = SequenceMap(Fn("sub", (Slot(1), Slot(0))), tokens, indices)
+    swapped = SequenceMap(Fn("sub", (Slot(1), Slot(0))), tokens, indices, encoding=None)
     assert to_sexpr(swapped) == "(seqmap (fn sub %1 %0) tokens indices)"
-    versus_full = SequenceMap(Fn("sub", (Slot(0), Slot(1))), indices, Full(1))
+    versus_full = SequenceMap(Fn("sub", (Slot(0), Slot(1))), indices, Full(1, encoding=None),
+                              encoding=None)
     assert to_sexpr(versus_full) == "(sub indices (full 1))"
     assert from_sexpr(to_sexpr(versus_full)) == versus_full
-    assert from_sexpr("(sub indices 1)") == indices - 1
+    assert from_sexpr("(sub indices 1)") == rasp("indices - 1")
+    odd_select = Select(tokens, tokens, Fn("eq", (Slot(0), Const("a"))))
+    assert to_sexpr(odd_select) == '(select tokens tokens (fn eq %0 "a"))'
 
 
 def test_strings_survive_stitch_tokenizer():
@@ -99,15 +113,15 @@ def test_malformed_text_names_the_problem(text, message):
 
 
 def test_nan_and_infinities():
-    assert to_sexpr(Full(math.inf)) == "(full 1e999)"
-    assert from_sexpr("(full -1e999)") == Full(-math.inf)
+    assert to_sexpr(Full(math.inf, encoding=None)) == "(full 1e999)"
+    assert from_sexpr("(full -1e999)") == Full(-math.inf, encoding=None)
     assert math.isnan(from_sexpr("(full nan)").value)
 
 
 def test_parse_keeps_strings_apart_from_symbols():
     tree = parse_sexpr('(eq tokens "tokens")')
     assert [str(t) for t in tree] == ["eq", "tokens", "tokens"]
-    assert from_sexpr('(eq tokens "tokens")') == tokens.eq("tokens")
+    assert from_sexpr('(eq tokens "tokens")') == rasp('tokens == "tokens"')
 
 
 # --------------------------------------------------------------------- random programs ---
@@ -204,12 +218,9 @@ def test_round_trip_keeps_meaning():
 
 
 def test_stitch_accepts_the_encoding():
-    corpus = [to_sexpr(p) for p in (
-        _reverse(),
-        Aggregate(select(indices, length - indices - 1, EQ), indices * 2, 0, encoding=None),
-        Aggregate(select(indices, length - indices - 1, EQ), tokens.eq("("), 0, encoding=None),
-        SelectorWidth(select(tokens, tokens, EQ) & select(indices, indices, LT)),
-    )]
+    corpus = [to_sexpr(get_program(name)) for name in ("reverse", "hist", "sort", "dyck1")]
+    corpus.append(to_sexpr(rasp('aggregate(select(indices, length - indices - 1, ==), '
+                                'tokens == "(")')))
     result = stitch_core.compress(corpus, iterations=1, max_arity=2)
     assert len(result.rewritten) == len(corpus)
     assert result.abstractions and "select indices (sub (sub length indices) 1) eq" in str(

@@ -24,9 +24,9 @@ parentheses inside them are escaped as ``\\u0020 \\u0028 \\u0029`` for Stitch's 
     LIT   := 3 | -1 | 0.5 | 1e999 | nan | "text" | True | False | None
            | (tuple LIT ...) | (list LIT ...)
 
-The usual encoding is categorical for every s-op except ``aggregate``, whose usual encoding is
-None (the `.rasp` source form: the original interpreter's rule); an aggregate's usual default is
-0, or None when it is categorical (as :class:`~rasplab.lang.ast.Aggregate` fills it in).
+An s-op without a wrapper has the encoding that `.rasp` source gives it: categorical for the
+built-ins, None (unannotated: the original interpreter's rules) for everything else. An
+aggregate's usual default is 0, or None when it is categorical (as `Aggregate` fills it in).
 """
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ from rasplab.lang.functions import OPS, Const, Fn, Slot
 __all__ = ["to_sexpr", "from_sexpr", "parse_sexpr", "USUAL_ENCODING"]
 
 #: the encoding an s-op gets when its s-expression carries no annotation wrapper
-USUAL_ENCODING: dict[type, Encoding | None] = {Aggregate: None}
+USUAL_ENCODING: dict[type, Encoding | None] = {TokensType: CATEGORICAL, IndicesType: CATEGORICAL,
+                                               LengthType: CATEGORICAL}
 _WRAPPERS: dict[str, Encoding | None] = {"numerical": NUMERICAL, "categorical": CATEGORICAL,
                                          "unannotated": None}
 _WRAPPER_OF = {v: k for k, v in _WRAPPERS.items()}
@@ -118,7 +119,7 @@ class _Printer:
 
     def sop_arg(self, node: SOp) -> str:
         """An s-op where a bare literal means Full (select sides, aggregated value)."""
-        if type(node) is Full and node.encoding == CATEGORICAL:
+        if type(node) is Full and node.encoding is USUAL_ENCODING.get(Full):
             return _literal(node.value, node)
         return self.node(node)
 
@@ -131,7 +132,7 @@ class _Printer:
     def _node(self, node: Node) -> str:
         body = self._body(node)
         if isinstance(node, SOp):
-            usual = USUAL_ENCODING.get(type(node), CATEGORICAL)
+            usual = USUAL_ENCODING.get(type(node))
             if node.encoding != usual:
                 if node.encoding not in _WRAPPER_OF:
                     raise CompileError(f"unknown encoding {node.encoding!r} at "
@@ -330,7 +331,7 @@ class _Reader:
     def sop(self, tree: Any, encoding: Any = "usual") -> SOp:
         value = _as_literal(tree)
         if value is not _NO_LITERAL:
-            return Full(value, encoding=CATEGORICAL if encoding == "usual" else encoding)
+            return Full(value, encoding=self._enc(Full, encoding))
         node = self.node(tree, encoding)
         if not isinstance(node, SOp):
             raise _error("expected an s-op, found a selector", tree)
@@ -349,7 +350,7 @@ class _Reader:
             cls = _BUILTINS.get(str(tree))
             if cls is None:
                 raise _error("unknown name", tree)
-            return cls(encoding=CATEGORICAL if encoding == "usual" else encoding)
+            return cls(encoding=self._enc(cls, encoding))
         if not tree:
             raise _error("empty application", tree)
         head = _head(tree)
@@ -369,7 +370,7 @@ class _Reader:
 
     # --- forms ---------------------------------------------------------------------------
     def _enc(self, node_type: type, encoding: Any) -> Encoding | None:
-        return USUAL_ENCODING.get(node_type, CATEGORICAL) if encoding == "usual" else encoding
+        return USUAL_ENCODING.get(node_type) if encoding == "usual" else encoding
 
     def _full(self, tree: list, encoding: Any) -> SOp:
         _arity(tree, 1)
