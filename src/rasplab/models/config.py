@@ -1,0 +1,77 @@
+"""Hyper-parameters of the trained transformers and of their training, as plain dataclasses.
+
+Defaults are chosen to train the paper's tasks (vocabulary ~8, length ~10) in a few minutes on a
+2-core CPU; `for_task` derives layers and heads from the task's reference program.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class TransformerConfig:
+    """The architecture: sizes only, no vocabularies (those live with the trained model)."""
+
+    n_tokens: int  # input ids, including BOS (id 0) and PAD (id 1)
+    n_out: int  # output classes
+    n_ctx: int  # positions, BOS included
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 2
+    d_mlp: int = 256
+    causal: bool = False
+    act_fn: str = "gelu"  # "gelu" or "relu" (TransformerLens names)
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TransformerConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class TrainConfig:
+    """Everything `train(task, config)` needs; `None` sizes are derived from the task's program."""
+
+    steps: int = 3000
+    batch_size: int = 128
+    lr: float = 3e-3
+    min_lr_frac: float = 0.05  # cosine decay to lr * min_lr_frac
+    warmup: int = 100
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    seed: int = 0
+    d_model: int = 64
+    n_layers: int | None = None  # None: max(2, attention depth of the reference program)
+    n_heads: int | None = None  # None: max(2, most selectors in one layer of the program)
+    d_mlp: int | None = None  # None: 4 * d_model
+    causal: bool = False
+    attn_supervision: bool = False
+    attn_weight: float = 100.0  # the RASP paper's weight on the attention MSE
+    n_train: int = 40_000  # training pool, sampled once
+    n_test: int = 2_000  # held-out inputs (none of them in the training pool)
+    length_gen_extra: int = 4  # also evaluate on inputs up to max_len + this
+    eval_every: int = 250
+    threads: int = 2
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: settings that differ from TrainConfig's defaults for particular tasks (measured; see README)
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {}
+
+
+def for_task(task_name: str, **overrides: Any) -> TrainConfig:
+    """The default TrainConfig for a task, with per-task adjustments and then `overrides`."""
+    settings = dict(TASK_DEFAULTS.get(task_name, {}))
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig(**settings)
