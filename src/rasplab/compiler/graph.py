@@ -45,4 +45,12 @@ def build_graph(program: Node) -> Graph:
 
 def selector_leaves(selector: Selector) -> list[Select]:
     """The `Select`s a (possibly composite) selector is built from, without repeats."""
-    return list(dict.fromkeys(n for n in walk(selector) if isinstance(n, Select)))
+    found: list[Select] = []
+    stack = [selector]
+    while stack:
+        s = stack.pop()
+        if isinstance(s, Select):
+            found.append(s)
+        else:  # a combinator: its children are selectors (not the s-ops inside the Selects)
+            stack += reversed(s.children)  # type: ignore[arg-type]
+    return list(dict.fromkeys(found))

@@ -208,11 +208,16 @@ class Lowering:
                       None if ys is None else sorted({float(y) for y in ys}))
 
     def _lower_SequenceMap(self, node: SequenceMap) -> Rep:
-        distinct = list(dict.fromkeys(node.args))
-        position = [distinct.index(a) for a in node.args]
+        # constants (Full) are folded into the function; repeated arguments are read once
+        distinct = list(dict.fromkeys(a for a in node.args if not isinstance(a, Full)))
+        if not distinct:
+            return self._finish(node, CatRep([node.fn(*(a.value for a in node.args))],
+                                             [self.ctx.NB]))
+        position = [a.value if isinstance(a, Full) else distinct.index(a) for a in node.args]
+        is_const = [isinstance(a, Full) for a in node.args]
 
         def fn(*vals: Any) -> Any:
-            return node.fn(*(vals[p] for p in position))
+            return node.fn(*(p if c else vals[p] for p, c in zip(position, is_const)))
 
         if len(distinct) == 1:
             return self._map(node, distinct[0], fn)

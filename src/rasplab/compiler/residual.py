@@ -39,7 +39,11 @@ class Lin(dict):
     def __add__(self, other: "Lin") -> "Lin":  # type: ignore[override]
         out = Lin(self)
         for k, v in other.items():
-            out[k] = out.get(k, 0.0) + v
+            total = out.get(k, 0.0) + v
+            if total == 0.0:
+                out.pop(k, None)  # cancelled: the functional no longer reads this dimension
+            else:
+                out[k] = total
         return out
 
     def __sub__(self, other: "Lin") -> "Lin":
