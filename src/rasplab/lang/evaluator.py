@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ from rasplab.errors import RaspRuntimeError
 from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, IndicesType, LengthType, Map, Node,
                               Select, Selector, SelectorAnd, SelectorNot, SelectorOr,
                               SelectorWidth, SequenceMap, SOp, TokensType, walk)
-from rasplab.lang.functions import COMPARISONS, Fn
+from rasplab.lang.functions import COMPARISONS, SLOT0, SLOT1, Fn
 
 Token = str | int
 #: selectors are built in chunks so that a (batch, n, n) array stays below this many cells
@@ -49,8 +50,14 @@ class SOpValue:
         tab = np.empty(len(self.table) + 1, dtype=object)
         tab[:-1] = self.table
         tab[-1] = None
-        rows = tab[self.codes]
-        return [rows[b, : lengths[b]].tolist() for b in range(len(lengths))]
+        lengths = np.asarray(lengths)
+        width = self.codes.shape[1] if self.codes.ndim == 2 else 0
+        if len(lengths) and (lengths == width).all():  # no padding: one conversion
+            return tab[self.codes].tolist()
+        valid = np.arange(width)[None, :] < lengths[:, None]
+        flat = tab[self.codes[valid]].tolist()
+        ends = np.cumsum(lengths).tolist()
+        return [flat[e - k: e] for e, k in zip(ends, lengths.tolist())]
 
     def numeric(self) -> np.ndarray:
         """The values as floats (padding 0); only for tables of numbers and booleans."""
@@ -78,6 +85,34 @@ def _recode(codes: np.ndarray, remap: np.ndarray) -> np.ndarray:
     return np.append(remap, -1)[codes]
 
 
+def _occurring(codes: np.ndarray, space: int) -> np.ndarray:
+    """The distinct values of non-negative `codes` below `space`, sorted (O(n), no sort)."""
+    if space <= 1 << 24:
+        present = np.zeros(space, dtype=bool)
+        present[codes] = True
+        return np.flatnonzero(present)
+    return np.unique(codes)
+
+
+def _homogeneous(values: Sequence[Any]) -> bool:
+    """True when numpy compares these values as Python does: all numbers, or all strings."""
+    return (all(is_number(v) for v in values)
+            or all(isinstance(v, str) for v in values))
+
+
+def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
+                   ) -> tuple[list[Any], np.ndarray] | None:
+    """Vectorised tokens encoding for inputs made only of strings or only of ints, else None."""
+    flat = list(chain.from_iterable(inputs))
+    kinds = set(map(type, flat))
+    if kinds not in ({str}, {int}):
+        return None
+    uniq, inverse = np.unique(np.array(flat), return_inverse=True)
+    codes = np.full(valid.shape, -1, dtype=np.int64)
+    codes[valid] = inverse.reshape(-1)
+    return uniq.tolist(), codes
+
+
 class Batch:
     """Inputs padded into one array; evaluates program nodes with memoisation (a DAG runs once)."""
 
@@ -89,6 +124,9 @@ class Batch:
             raise RaspRuntimeError("inputs must be non-empty sequences", input=[])
         self.n = int(self.lengths.max()) if len(inputs) else 0
         self.valid = np.arange(self.n)[None, :] < self.lengths[:, None]
+        #: every input has the full length: selectors need no padding mask
+        self.dense = bool(len(inputs)) and int(self.lengths.min()) == self.n
+        self._pair_valid: np.ndarray | None = None
         self.strict = strict
         self.origin = list(origin) if origin is not None else list(range(len(inputs)))
         self.all_inputs = all_inputs if all_inputs is not None else inputs
@@ -105,6 +143,18 @@ class Batch:
             if sub not in self.memo:
                 self.memo[sub] = self._eval(sub)
         return self.memo[node]
+
+    def pair_valid(self) -> np.ndarray:
+        """valid[b, q] & valid[b, k] as a (batch, n, n) mask (computed once)."""
+        if self._pair_valid is None:
+            self._pair_valid = self.valid[:, :, None] & self.valid[:, None, :]
+        return self._pair_valid
+
+    def _mask(self, sel: np.ndarray) -> np.ndarray:
+        """Clear padded queries and keys in place (nothing to do when no input is padded)."""
+        if not self.dense:
+            sel &= self.pair_valid()
+        return sel
 
     def _input_of(self, batch_index: int) -> Any:
         x = self.all_inputs[self.origin[batch_index]]
@@ -123,6 +173,9 @@ class Batch:
 
     # --- primitives ----------------------------------------------------------------------
     def _eval_TokensType(self, node: TokensType) -> SOpValue:
+        fast = _encode_tokens(self.inputs, self.valid)
+        if fast is not None:
+            return SOpValue(fast[1], fast[0])
         index: dict[Any, int] = {}
         table: list[Any] = []
         codes = np.full((len(self.inputs), self.n), -1, dtype=np.int64)
@@ -157,7 +210,7 @@ class Batch:
             # only values that occur at some position: a table may hold unused entries (an
             # aggregate's default or source values), where the function may be undefined
             arg = arg_values[0]
-            used = np.unique(arg.codes[self.valid])
+            used = _occurring(arg.codes[self.valid], len(arg.table))
             combos = [(arg.table[i],) for i in used.tolist()]
             remap = np.full(len(arg.table), -1, dtype=np.int64)
             remap[used] = np.arange(len(used))
@@ -166,9 +219,15 @@ class Batch:
             key = np.zeros_like(arg_values[0].codes)
             for v in arg_values:
                 key = key * len(v.table) + np.maximum(v.codes, 0)
-            uniq, inverse = np.unique(key[self.valid], return_inverse=True)
-            combo_codes = np.full(key.shape, -1, dtype=np.int64)
-            combo_codes[self.valid] = inverse
+            space = math.prod(len(v.table) for v in arg_values)
+            uniq = _occurring(key[self.valid], space)
+            if space <= 1 << 24:
+                lookup = np.full(space, -1, dtype=np.int64)
+                lookup[uniq] = np.arange(len(uniq))
+                combo_codes = np.where(self.valid, lookup[key], -1)
+            else:
+                combo_codes = np.full(key.shape, -1, dtype=np.int64)
+                combo_codes[self.valid] = np.searchsorted(uniq, key[self.valid])
             combos = []
             for k in uniq.tolist():
                 parts = []
@@ -204,7 +263,7 @@ class Batch:
             return np.ones((len(kt), len(qt)), dtype=bool)
         if op == "false":
             return np.zeros((len(kt), len(qt)), dtype=bool)
-        if op in COMPARISONS and node.predicate.args == Fn.of(op, *node.predicate.args).args:
+        if op in COMPARISONS and node.predicate.args == (SLOT0, SLOT1):
             for kind in (is_number, lambda v: isinstance(v, str)):
                 if all(kind(v) for v in kt) and all(kind(v) for v in qt):
                     ka, qa = np.array(kt), np.array(qt)
@@ -223,10 +282,24 @@ class Batch:
 
     def _eval_Select(self, node: Select) -> np.ndarray:
         keys, queries = self.value(node.keys), self.value(node.queries)
+        pred, kt, qt = node.predicate, keys.table, queries.table
+        if pred.op in COMPARISONS and pred.args == (SLOT0, SLOT1) and _homogeneous(kt + qt):
+            # compare ranks in the merged value order: one broadcast comparison, no gather
+            rank = np.unique(np.array(kt + qt), return_inverse=True)[1].reshape(-1)
+            small = np.int16 if len(rank) < 1 << 15 else np.int64
+            kr = np.append(rank[: len(kt)], 0).astype(small)[keys.codes]
+            qr = np.append(rank[len(kt):], 0).astype(small)[queries.codes]
+            return self._mask(_NUMPY_COMPARE[pred.op](kr[:, None, :], qr[:, :, None]))
         table = self._predicate_table(node, keys, queries)
-        kc, qc = np.maximum(keys.codes, 0), np.maximum(queries.codes, 0)
-        sel = table[kc[:, None, :], qc[:, :, None]]
-        return sel & self.valid[:, None, :] & self.valid[:, :, None]
+        shape = (len(self.lengths), self.n, self.n)
+        if table.all():
+            return self._mask(np.ones(shape, dtype=bool))
+        if not table.any():
+            return np.zeros(shape, dtype=bool)
+        nq = table.shape[1]
+        kc = np.maximum(keys.codes, 0).astype(np.int32) * nq
+        qc = np.maximum(queries.codes, 0).astype(np.int32)
+        return self._mask(np.take(table.ravel(), kc[:, None, :] + qc[:, :, None]))
 
     def _eval_SelectorAnd(self, node: SelectorAnd) -> np.ndarray:
         return self.value(node.left) & self.value(node.right)
@@ -235,24 +308,31 @@ class Batch:
         return self.value(node.left) | self.value(node.right)
 
     def _eval_SelectorNot(self, node: SelectorNot) -> np.ndarray:
-        return ~self.value(node.inner) & self.valid[:, None, :] & self.valid[:, :, None]
+        return self._mask(~self.value(node.inner))
 
     # --- attention -----------------------------------------------------------------------
     def _eval_SelectorWidth(self, node: SelectorWidth) -> SOpValue:
-        width = self.value(node.selector).sum(axis=-1)
+        width = np.count_nonzero(self.value(node.selector), axis=-1)
         return SOpValue(np.where(self.valid, width, -1), list(range(self.n + 1)))
 
     def _eval_Aggregate(self, node: Aggregate) -> SOpValue:
         sel: np.ndarray = self.value(node.selector)
         val: SOpValue = self.value(node.sop)
         big = len(val.table)
-        spread = np.where(sel, np.maximum(val.codes, 0)[:, None, :], big)
-        lo = spread.min(axis=-1)
-        hi = np.where(sel, val.codes[:, None, :], -1).max(axis=-1)
-        count = sel.sum(axis=-1)
+        count = np.count_nonzero(sel, axis=-1)
+        # the first selected key's value; queries selecting several keys are checked apart
+        lo = np.take_along_axis(np.maximum(val.codes, 0), sel.argmax(axis=-1), axis=1)
         none = self.valid & (count == 0)
-        same = self.valid & (count > 0) & (lo == hi)
-        mixed = self.valid & (count > 0) & (lo != hi)
+        mixed = np.zeros_like(self.valid)
+        multi_b, multi_q = np.nonzero(self.valid & (count > 1))
+        if len(multi_b):
+            rows = sel[multi_b, multi_q]  # (m, k): only the queries that select several keys
+            row_codes = val.codes[multi_b]
+            row_lo = np.where(rows, row_codes, big).min(axis=-1)
+            row_hi = np.where(rows, row_codes, -1).max(axis=-1)
+            differ = row_lo != row_hi
+            mixed[multi_b[differ], multi_q[differ]] = True
+        same = self.valid & (count > 0) & ~mixed
         numeric_table = all(is_number(v) or isinstance(v, bool) for v in val.table)
         mean_mode = node.encoding == NUMERICAL or (
             node.encoding is None and all(is_number(v) for v in val.table))
@@ -272,10 +352,11 @@ class Batch:
         if mixed.any():
             if mean_mode:
                 nums = val.numeric()
-                sums = np.einsum("bqk,bk->bq", sel.astype(np.float64), nums)
-                means = sums[mixed] / count[mixed]
+                mb, mq = np.nonzero(mixed)
+                sums = np.einsum("mk,mk->m", sel[mb, mq].astype(np.float64), nums[mb])
+                means = sums / count[mb, mq]
                 uniq, inv = np.unique(means, return_inverse=True)
-                codes[mixed] = len(values) + inv
+                codes[mb, mq] = len(values) + inv.reshape(-1)
                 values.extend(float(m) for m in uniq)
             elif self.strict:
                 b = int(np.nonzero(mixed.any(axis=1))[0][0])
