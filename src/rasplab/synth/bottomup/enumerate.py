@@ -1,0 +1,314 @@
+"""Cost-ordered bottom-up enumeration: every production applied to bank entries, level by level.
+
+At cost c each production of weight w combines entries whose costs sum to c - w, whole levels at
+a time as numpy broadcasts (one array operation yields thousands of candidates), in chunks that
+bound memory. New distinct values go to the bank and straight to the goal checks.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, Map, Select, SelectorAnd, SelectorNot,
+                              SelectorOr, SelectorWidth, SequenceMap, indices, length, numerical,
+                              tokens)
+from rasplab.lang.functions import EQ, GE, GT, LE, LT, NE, TRUE
+from rasplab.synth.bottomup.bank import SEL, Bank
+from rasplab.synth.bottomup.goal import Goal
+from rasplab.synth.bottomup.grammar import (BINARY_OPS, KIND_PREDICATES, PREDICATES, UNARY_OPS,
+                                            Grammar, UnaryOp)
+from rasplab.synth.bottomup.values import BOOL, CAT, KINDS, NUM, Space
+
+#: array cells per broadcast chunk (bounds the memory of one numpy operation)
+CELLS = 3_000_000
+#: stop growing the bank beyond this many entries (memory); goal checks go on
+MAX_BANK = 400_000
+PRED_NODES = {"eq": EQ, "ne": NE, "lt": LT, "le": LE, "gt": GT, "ge": GE}
+
+
+class TimeUp(Exception):
+    """The budget ran out."""
+
+
+class Enumerator:
+    """Grows a bank level by level under a grammar, feeding each new value to the goal."""
+
+    def __init__(self, space: Space, bank: Bank, goal: Goal, grammar: Grammar, deadline: float,
+                 tick: Callable[[int, int], None] | None = None):
+        self.space, self.bank, self.goal, self.g = space, bank, goal, grammar
+        self.deadline = deadline
+        self.tick = tick
+        self.candidates = 0
+        self.cost = 0
+        self.leaves: list[tuple[Any, int, int, np.ndarray]] = []  # (node, kind, cost, values)
+
+    # --- bookkeeping -----------------------------------------------------------------------
+    def _check_time(self) -> None:
+        if self.tick is not None:
+            self.tick(self.cost, self.candidates)
+        if time.monotonic() > self.deadline:
+            raise TimeUp
+
+    def add_sops(self, kind: int, cost: int, values: np.ndarray, recipe: Callable[[int], Any],
+                 ok: np.ndarray | None = None) -> None:
+        values, finite = self.space.clean(values.astype(np.float64, copy=False))
+        ok = finite if ok is None else ok & finite
+        self.candidates += len(values)
+        if self.bank.size < MAX_BANK:
+            fresh, refs = self.bank.add(kind, cost, values, self.space.sop_prints(values),
+                                        recipe, ok)
+            if len(fresh):
+                self.goal.check_sops(kind, cost, values[fresh], refs)
+        self._check_time()
+
+    def add_sels(self, cost: int, sels: np.ndarray, recipe: Callable[[int], Any]) -> None:
+        sels = sels & self.space.pvalid
+        self.candidates += len(sels)
+        if self.bank.size < MAX_BANK:
+            fresh, refs = self.bank.add(SEL, cost, sels, self.space.sel_prints(sels), recipe)
+            if len(fresh):
+                new = sels[fresh]
+                self.bank.functional.setdefault(cost, []).extend(
+                    (new.sum(axis=3) <= 1).all(axis=(1, 2)).tolist())
+                self.goal.check_sels(cost, new, refs)
+        self._check_time()
+
+    def _rows(self, per_row: int) -> int:
+        return max(1, CELLS // max(1, per_row))
+
+    # --- leaves ----------------------------------------------------------------------------
+    def seed(self, priors: list[tuple[Any, np.ndarray, int]] = ()) -> None:
+        """Leaves (tokens, indices, length, the all-true selector) and prior selectors."""
+        sp, g = self.space, self.g
+        for node, kind, name, values in ((tokens, sp.token_kind, "tokens", sp.tokens),
+                                         (indices, NUM, "indices", sp.indices),
+                                         (length, NUM, "length", sp.length)):
+            cost = g.cost(name)
+            self.leaves.append((node, kind, cost, values))
+            self.add_sops(kind, cost, values[None], lambda i, node=node: node)
+        one = Full(1, encoding=NUMERICAL)
+        self.add_sops(NUM, g.cost("full"), np.ones((1, sp.B, sp.N)), lambda i: one)
+        everything = Select(tokens, tokens, TRUE)
+        self.add_sels(g.cost("select") + g.cost("tokens"), sp.pvalid[None],
+                      lambda i: everything)
+        for node, sels, cost in priors:
+            self.add_sels(cost, sels[None], lambda i, node=node: node)
+
+    # --- one level -------------------------------------------------------------------------
+    def level(self, cost: int) -> None:
+        """Every program of exactly this cost (tree cost, children shared in the bank)."""
+        self.cost = cost
+        self._unary(cost)
+        self._binary(cost)
+        self._selects(cost)
+        self._combine_selectors(cost)
+        self._widths(cost)
+        self._aggregates(cost)
+
+    def _consts(self, op: UnaryOp) -> list[tuple[float, Any]]:
+        sp, g = self.space, self.g
+        if op.consts == "none":
+            return [(0.0, None)]
+        if op.consts == "token":
+            return [(sp.encode(t, CAT), t) for t in sp.token_values if sp.token_kind == CAT]
+        values = {"arith": g.arith_consts, "scale": g.scale_consts,
+                  "compare": g.compare_consts}[op.consts]
+        if op.consts == "compare" and sp.token_kind == NUM:
+            values = tuple(values) + tuple(sp.token_values)
+        return [(float(c), c) for c in dict.fromkeys(values)]
+
+    def _unary(self, cost: int) -> None:
+        B, N = self.space.B, self.space.N
+        for op in UNARY_OPS:
+            child = cost - self.g.cost("map." + op.name)
+            lvl = self.bank.level(op.kind, child)
+            if lvl is None:
+                continue
+            step = self._rows(B * N)
+            for enc, const in self._consts(op):
+                fn = op.node_fn(const)
+
+                def make(x: Any, fn: Any = fn) -> Map:
+                    return Map(fn, x)
+                for s in range(0, len(lvl), step):
+                    x = lvl.values[s: s + step]
+                    with np.errstate(all="ignore"):
+                        y = op.fn(x, enc)
+                    self.add_sops(op.out, cost, y, lambda i, s=s, k=op.kind, c=child:
+                                  (make, ((k, c, s + i),)))
+
+    def _binary(self, cost: int) -> None:
+        B, N = self.space.B, self.space.N
+        for op in BINARY_OPS:
+            rest = cost - self.g.cost("binary." + op.name)
+            fn = op.node_fn()
+
+            def make(a: Any, b: Any, fn: Any = fn) -> SequenceMap:
+                return SequenceMap(fn, a, b)
+            for c1 in self.bank.costs(op.kind):
+                c2 = rest - c1
+                if c2 < 1 or (op.commutative and c1 > c2):
+                    continue
+                l1, l2 = self.bank.level(op.kind, c1), self.bank.level(op.kind, c2)
+                if l1 is None or l2 is None:
+                    continue
+                x2 = l2.values
+                m2 = len(x2)
+                step = self._rows(m2 * B * N)
+                for s in range(0, len(l1), step):
+                    x1 = l1.values[s: s + step]
+                    with np.errstate(all="ignore"):
+                        y = op.fn(x1[:, None], x2[None]).reshape(-1, B, N)
+                    self.add_sops(op.out, cost, y, lambda i, s=s, k=op.kind, c1=c1, c2=c2, m2=m2:
+                                  (make, ((k, c1, s + i // m2), (k, c2, i % m2))))
+
+    def _selects(self, cost: int) -> None:
+        sp, g = self.space, self.g
+        B, N = sp.B, sp.N
+        w = g.cost("select")
+        step = self._rows(B * N * N)
+        for kind in KINDS:
+            preds = KIND_PREDICATES[kind]
+            # select(x, x, pred): keys and queries the same s-op
+            lvl = self.bank.level(kind, cost - w)
+            if lvl is not None:
+                for p in preds:
+                    pn = PRED_NODES[p]
+                    for s in range(0, len(lvl), step):
+                        x = lvl.values[s: s + step]
+                        sels = PREDICATES[p](x[:, :, None, :], x[:, :, :, None])
+                        self.add_sels(cost, sels, lambda i, s=s, c=cost - w, k=kind, pn=pn:
+                                      (lambda a, pn=pn: Select(a, a, pn), ((k, c, s + i),)))
+            # select(leaf, x, pred) and select(x, leaf, pred)
+            for leaf, lkind, lcost, lval in self.leaves:
+                if lkind != kind or leaf is length:
+                    continue
+                child = cost - w - lcost
+                lvl = self.bank.level(kind, child)
+                if lvl is None:
+                    continue
+                for p in preds:
+                    pn = PRED_NODES[p]
+                    for s in range(0, len(lvl), step):
+                        x = lvl.values[s: s + step]
+                        as_keys = PREDICATES[p](lval[None, :, None, :], x[:, :, :, None])
+                        self.add_sels(cost, as_keys, lambda i, s=s, c=child, leaf=leaf, pn=pn:
+                                      (lambda q, leaf=leaf, pn=pn: Select(leaf, q, pn),
+                                       ((kind, c, s + i),)))
+                        as_queries = PREDICATES[p](x[:, :, None, :], lval[None, :, :, None])
+                        self.add_sels(cost, as_queries, lambda i, s=s, c=child, leaf=leaf, pn=pn:
+                                      (lambda k, leaf=leaf, pn=pn: Select(k, leaf, pn),
+                                       ((kind, c, s + i),)))
+            # select(x, constant, pred): keys compared with one value
+            child = cost - w - 1
+            lvl = self.bank.level(kind, child)
+            if lvl is None:
+                continue
+            if kind == NUM:
+                consts = [(float(c), c, p) for c in g.compare_consts for p in ("eq", "lt", "gt")]
+            elif kind == BOOL:
+                consts = [(1.0, True, "eq")]
+            else:
+                consts = [(sp.encode(t, CAT), t, "eq") for t in sp.token_values
+                          if sp.token_kind == CAT]
+            for enc, const, p in consts:
+                pn = PRED_NODES[p]
+                full = Full(const)
+                for s in range(0, len(lvl), step):
+                    x = lvl.values[s: s + step]
+                    sels = np.broadcast_to(PREDICATES[p](x[:, :, None, :], enc), (len(x), B, N, N))
+                    self.add_sels(cost, sels, lambda i, s=s, c=child, pn=pn, full=full:
+                                  (lambda k, pn=pn, full=full: Select(k, full, pn),
+                                   ((kind, c, s + i),)))
+
+    def _combine_selectors(self, cost: int) -> None:
+        sp, g = self.space, self.g
+        cells = sp.B * sp.N * sp.N
+        for name, op, node in (("and", np.logical_and, SelectorAnd),
+                               ("or", np.logical_or, SelectorOr)):
+            rest = cost - g.cost(name)
+            for c1 in self.bank.costs(SEL):
+                c2 = rest - c1
+                if c2 < c1:
+                    continue
+                l1, l2 = self.bank.level(SEL, c1), self.bank.level(SEL, c2)
+                if l1 is None or l2 is None:
+                    continue
+                s2 = l2.values
+                m2 = len(s2)
+                step = self._rows(m2 * cells)
+                for s in range(0, len(l1), step):
+                    s1 = l1.values[s: s + step]
+                    sels = op(s1[:, None], s2[None]).reshape(-1, sp.B, sp.N, sp.N)
+                    self.add_sels(cost, sels, lambda i, s=s, c1=c1, c2=c2, m2=m2, node=node:
+                                  (node, ((SEL, c1, s + i // m2), (SEL, c2, i % m2))))
+        lvl = self.bank.level(SEL, cost - g.cost("not"))
+        if lvl is not None:
+            step = self._rows(cells)
+            for s in range(0, len(lvl), step):
+                sels = ~lvl.values[s: s + step]
+                self.add_sels(cost, sels, lambda i, s=s, c=cost - g.cost("not"):
+                              (SelectorNot, ((SEL, c, s + i),)))
+
+    def _widths(self, cost: int) -> None:
+        child = cost - self.g.cost("selector_width")
+        lvl = self.bank.level(SEL, child)
+        if lvl is None:
+            return
+        step = self._rows(self.space.B * self.space.N * self.space.N)
+        for s in range(0, len(lvl), step):
+            widths = lvl.values[s: s + step].sum(axis=3)
+            self.add_sops(NUM, cost, widths, lambda i, s=s:
+                          (SelectorWidth, ((SEL, child, s + i),)))
+
+    def _aggregates(self, cost: int) -> None:
+        sp, g = self.space, self.g
+        B, N = sp.B, sp.N
+        defaults = {NUM: 0.0, BOOL: 0.0, CAT: sp.encode(None, CAT)}
+        py_defaults = {NUM: 0, BOOL: False, CAT: None}
+        for categorical in (False, True):
+            rest = cost - g.cost("aggregate.cat" if categorical else "aggregate")
+            kinds = KINDS if categorical else (NUM,)
+            for c1 in self.bank.costs(SEL):
+                sl = self.bank.level(SEL, c1)
+                rows = np.arange(len(sl))
+                if categorical:
+                    rows = np.nonzero(np.array(self.bank.functional.get(c1, []), dtype=bool))[0]
+                    if not len(rows):
+                        continue
+                for kind in kinds:
+                    c2 = rest - c1
+                    vl = self.bank.level(kind, c2)
+                    if vl is None:
+                        continue
+                    vals = vl.values  # (m2, B, N)
+                    m2 = len(vals)
+                    vt = vals.transpose(1, 2, 0)  # (B, N, m2)
+                    step = self._rows(m2 * B * N * N // 4 + 1)
+                    for s in range(0, len(rows), step):
+                        idx = rows[s: s + step]
+                        sels = sl.values[idx].astype(np.float64)  # (m1, B, N, N)
+                        m1 = len(idx)
+                        sums = np.matmul(sels.transpose(1, 0, 2, 3).reshape(B, m1 * N, N), vt)
+                        sums = sums.reshape(B, m1, N, m2).transpose(1, 3, 0, 2)  # (m1,m2,B,N)
+                        count = sels.sum(axis=3)[:, None]  # (m1, 1, B, N)
+                        with np.errstate(all="ignore"):
+                            if categorical:
+                                out = np.where(count > 0, sums, defaults[kind])
+                            else:
+                                out = np.where(count > 0, sums / count, 0.0)
+                        out = out.reshape(-1, B, N)
+                        if categorical:
+                            d = py_defaults[kind]
+
+                            def make(sel: Any, v: Any, d: Any = d) -> Aggregate:
+                                return Aggregate(sel, v, d)
+                        else:
+                            def make(sel: Any, v: Any) -> Aggregate:
+                                return Aggregate(sel, numerical(v), 0, encoding=NUMERICAL)
+                        self.add_sops(
+                            kind if categorical else NUM, cost, out,
+                            lambda i, idx=idx, m2=m2, c1=c1, c2=c2, k=kind, make=make:
+                            (make, ((SEL, c1, int(idx[i // m2])), (k, c2, i % m2))))

@@ -1,0 +1,284 @@
+"""Goal-directed last steps: recognise, for each new value, programs that end in it.
+
+Working backwards from the output: a value equal to the output is an answer; a value that
+determines the output position by position gives a table; a value holding the output's values
+is an aggregate *target*, and any selector that selects only keys holding the right value (and
+some key wherever the output is not the default) finishes the program; a number `x` with a
+partner `p` already in the bank such that `x op p` is the output gives a binary last step.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from rasplab.lang.ast import CATEGORICAL, Aggregate, Node, Select, SequenceMap, indices
+from rasplab.lang.functions import EQ, binary
+from rasplab.synth.bottomup.bank import SEL, Bank, Ref
+from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.values import BOOL, CAT, KINDS, NUM, Space
+
+TOL = 1e-6
+MAX_TARGETS = 48
+#: fraction of positions an aggregate target may leave to the default
+MAX_UNREACHED = 0.5
+#: checks look at the first few (longest) examples before all of them; a candidate must get
+#: all but one of those right to be looked at further (noise tolerant, yet cheap)
+PREFILTER = 3
+PREFILTER_PASS = (PREFILTER - 1) / PREFILTER - 1e-9
+
+
+@dataclass
+class Candidate:
+    """A complete program proposed by a last step, with its accuracy on the search examples."""
+
+    build: Callable[[], Node]
+    cost: int
+    search_acc: float
+    how: str  # "direct", "table" (build gives the table's key), "aggregate", "inverse"
+
+
+@dataclass
+class Target:
+    """An s-op a categorical aggregate could move into place, and what the output asks of it."""
+
+    ref: Ref
+    cost: int
+    not_allowed: np.ndarray  # float32 (B, N, N): 1 where key k's value differs from y[q]
+    allowed: np.ndarray  # bool (B, N, N)
+    default_ok: np.ndarray  # bool (B, N): positions where selecting nothing gives y[q]
+    default: Any
+
+
+class Goal:
+    """Checks new bank entries against the output and reports candidates to `propose`."""
+
+    def __init__(self, space: Space, bank: Bank, grammar: Grammar,
+                 propose: Callable[[Candidate], None]):
+        self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
+        self.targets: list[Target] = []
+        #: search accuracy a candidate must reach to be worth proposing (the driver raises it)
+        self.threshold = 1e-9
+        self.y_has_missing = {k: bool(np.isnan(space.y[k][space.valid]).any()) for k in KINDS}
+        yv = space.y[NUM][space.valid]
+        self.invertible = space.y_kind == NUM and not self.y_has_missing[NUM]
+        self.y_nonzero = self.invertible and bool((np.abs(yv) > TOL).all())
+        self.tabular = len(space.y_table) <= grammar.max_table
+
+    # --- helpers ------------------------------------------------------------------------
+    def _accuracy(self, match: np.ndarray) -> np.ndarray:
+        """(m, B, N) positionwise matches -> (m,) fraction of examples matched everywhere."""
+        return (match | ~self.space.valid).all(axis=2).mean(axis=1)
+
+    def _offer(self, accs: np.ndarray, make: Callable[[int], Candidate]) -> None:
+        for i in np.nonzero(accs >= self.threshold)[0].tolist():
+            self.propose(make(i))
+
+    # --- s-ops --------------------------------------------------------------------------
+    def check_sops(self, kind: int, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
+        """Every last step that a chunk of new s-op values of `kind` completes."""
+        sp = self.space
+        y = sp.y[kind]
+        match = np.abs(values - y) <= TOL
+        accs = self._accuracy(match)
+        bank = self.bank
+        self._offer(accs, lambda i: Candidate(lambda r=refs[i]: bank.node(r), cost,
+                                              float(accs[i]), "direct"))
+        if self.tabular:
+            self._tables(cost, values, refs, accs)
+        if kind == sp.y_kind or (kind in (CAT, NUM) and not np.isnan(y[sp.valid]).all()):
+            self._new_targets(kind, cost, values, refs)
+        if kind == NUM:
+            self._eager_selects(cost, values, refs, self.targets)
+            if self.invertible:
+                self._invert_binary(cost, values, refs)
+
+    def _tables(self, cost: int, values: np.ndarray, refs: list[Ref],
+                direct: np.ndarray) -> None:
+        """Values that determine the output (equal values -> equal outputs) give a table."""
+        sp = self.space
+        xv = values[:, sp.valid]
+        yv = sp.y_codes[sp.valid]
+        order = np.argsort(xv, axis=1, kind="stable")
+        xs = np.take_along_axis(xv, order, axis=1)
+        ys = yv[order]
+        same = xs[:, 1:] == xs[:, :-1]
+        conflicts = (same & (ys[:, 1:] != ys[:, :-1])).any(axis=1)
+        keys = (~same).sum(axis=1) + 1
+        ok = ~conflicts & (keys <= self.grammar.max_table) & (direct < 1.0)
+        w = self.grammar.cost("table")
+        for i in np.nonzero(ok)[0].tolist():
+            self.propose(Candidate(partial(self.bank.node, refs[i]), cost + w, 1.0, "table"))
+
+    def _new_targets(self, kind: int, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
+        if len(self.targets) >= MAX_TARGETS:
+            return
+        sp = self.space
+        y = sp.y[kind]
+        rows = np.arange(len(values))
+        for part in (slice(0, PREFILTER), slice(None)):  # a cheap look first, then all
+            v, yy, valid = values[rows][:, part], y[part], sp.valid[part]
+            allowed = (np.abs(v[:, :, None, :] - yy[None, :, :, None]) <= TOL) & sp.pvalid[part]
+            unreached = valid & ~allowed.any(axis=3)
+            frac = unreached.sum(axis=(1, 2)) / max(1, valid.sum())
+            keep = frac <= MAX_UNREACHED
+            rows, allowed, unreached = rows[keep], allowed[keep], unreached[keep]
+            if not len(rows):
+                return
+        for j, i in enumerate(rows.tolist()):
+            if len(self.targets) >= MAX_TARGETS:
+                break
+            if (values[i][sp.valid] == values[i][sp.valid][0]).all():
+                continue  # a constant needs no aggregate
+            codes = sp.y_codes[unreached[j]]
+            if len(codes):
+                top = Counter(codes.tolist()).most_common(1)[0][0]
+                default = sp.y_table[top]
+            else:
+                default = {NUM: 0, BOOL: False, CAT: None}[kind]
+            default_ok = np.zeros_like(sp.valid)
+            for b, row in enumerate(sp.outputs):
+                default_ok[b, : len(row)] = [_same(v, default) for v in row]
+            target = Target(refs[i], cost, (~allowed[j]).astype(np.float32), allowed[j],
+                            default_ok, default)
+            self.targets.append(target)
+            self._target_vs_bank(target)
+
+    def _target_vs_bank(self, target: Target) -> None:
+        """A new target against every selector and every eager select already known."""
+        for c in self.bank.costs(SEL):
+            lvl = self.bank.levels[SEL][c]
+            for start in range(0, len(lvl), 2048):
+                sels = lvl.values[start: start + 2048]
+                refs = [(SEL, c, j) for j in range(start, start + len(sels))]
+                self._sels_vs_targets(c, sels, lambda j, refs=refs: refs[j], [target])
+        for c in self.bank.costs(NUM):
+            lvl = self.bank.levels[NUM][c]
+            for start in range(0, len(lvl), 1024):
+                vals = lvl.values[start: start + 1024]
+                refs = [(NUM, c, j) for j in range(start, start + len(vals))]
+                self._eager_selects(c, vals, refs, [target])
+
+    # --- selectors ----------------------------------------------------------------------
+    def check_sels(self, cost: int, sels: np.ndarray, refs: list[Ref]) -> None:
+        if self.targets:
+            self._sels_vs_targets(cost, sels, lambda j: refs[j], self.targets)
+
+    def _scores(self, sels: np.ndarray, targets: list[Target], part: slice) -> np.ndarray:
+        """(m, T) fraction of the examples in `part` where aggregate(sel, target) is right."""
+        sp = self.space
+        m, b, n = sels.shape[0], sels.shape[1], sp.N
+        s = sels.reshape(m, b * n, n).transpose(1, 0, 2).astype(np.float32)
+        bad = np.stack([t.not_allowed[part].reshape(b * n, n) for t in targets], axis=2)
+        violations = np.matmul(s, bad)  # (b*n, m, T)
+        inside = (violations < 0.5).transpose(1, 2, 0).reshape(m, len(targets), b, n)
+        nonempty = sels.any(axis=3)[:, None]
+        dok = np.stack([t.default_ok[part] for t in targets])[None]
+        ok = inside & (nonempty | dok) | ~sp.valid[part]
+        return ok.all(axis=3).mean(axis=2)
+
+    def _sels_vs_targets(self, cost: int, sels: np.ndarray, sel_node: Callable[[int], Any],
+                         targets: list[Target], rows: np.ndarray | None = None) -> None:
+        """Which selectors finish an aggregate for which targets, scored per example.
+
+        `rows` (already prefiltered) says which selectors `sels` holds; else all are
+        prefiltered here on the first examples."""
+        if rows is None:
+            small = self._scores(sels[:, :PREFILTER], targets, slice(0, PREFILTER))
+            rows = np.nonzero((small >= PREFILTER_PASS).any(axis=1))[0]
+            if not len(rows):
+                return
+            sels = sels[rows]
+        accs = self._scores(sels, targets, slice(None))
+        w = self.grammar.cost("aggregate")
+        for j, t in zip(*np.nonzero(accs >= self.threshold)):
+            target = targets[t]
+            sel = sel_node(int(rows[j]))
+            self.propose(Candidate(self._aggregate_builder(sel, target),
+                                   cost + target.cost + w, float(accs[j, t]), "aggregate"))
+
+    def _aggregate_builder(self, sel: Any, target: Target) -> Callable[[], Node]:
+        def build() -> Node:
+            s = sel() if callable(sel) else self.bank.node(sel)
+            return Aggregate(s, self.bank.node(target.ref), target.default,
+                             encoding=CATEGORICAL)
+        return build
+
+    def _gather(self, ref: Ref) -> Select:
+        return Select(indices, self.bank.node(ref), EQ)
+
+    def _eager_selects(self, cost: int, values: np.ndarray, refs: list[Ref],
+                       targets: list[Target]) -> None:
+        """`select(indices, w, ==)` and `select(w, indices, ==)` for new numbers `w`, at once."""
+        if not targets:
+            return
+        sp = self.space
+        w_sel = self.grammar.cost("select") + self.grammar.cost("indices")
+        # select(indices, w, ==) picks key w[q]: a gather, no (q, k) matrix needed
+        wi = np.clip(np.rint(values), 0, sp.N - 1).astype(np.int64)
+        hit = (values == wi) & (values >= 0) & (values < sp.lengths[None, :, None])
+        b_idx = np.arange(sp.B)[None, :, None]
+        q_idx = np.arange(sp.N)[None, None, :]
+        accs = np.stack([
+            (np.where(hit, t.allowed[b_idx, q_idx, wi], t.default_ok[None]) | ~sp.valid)
+            .all(axis=2).mean(axis=1) for t in targets], axis=1)  # (m, T)
+        w_agg = self.grammar.cost("aggregate")
+        for j, t in zip(*np.nonzero(accs >= self.threshold)):
+            target = targets[t]
+            sel = partial(self._gather, refs[int(j)])
+            self.propose(Candidate(self._aggregate_builder(sel, target),
+                                   cost + w_sel + target.cost + w_agg, float(accs[j, t]),
+                                   "aggregate"))
+        # select(w, indices, ==): query q picks the keys whose w is q
+        idx, part = sp.indices, slice(0, PREFILTER)
+        small = (values[:, part, None, :] == idx[None, part, :, None]) & sp.pvalid[part]
+        rows = np.nonzero((self._scores(small, targets, part) >= PREFILTER_PASS).any(axis=1))[0]
+        if not len(rows):
+            return
+        sels = (values[rows][:, :, None, :] == idx[None, :, :, None]) & sp.pvalid
+
+        def node(j: int) -> Callable[[], Node]:
+            return lambda: Select(self.bank.node(refs[j]), indices, EQ)
+        self._sels_vs_targets(cost + w_sel, sels, node, targets, rows)
+
+    # --- numbers ------------------------------------------------------------------------
+    def _invert_binary(self, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
+        """y = x op p: compute the partner p each op needs and look it up in the bank."""
+        sp = self.space
+        y = sp.y[NUM]
+        valid = sp.valid
+        nonzero = (np.abs(values) > TOL) | ~valid
+        x_nonzero = nonzero.reshape(len(values), -1).all(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wants = [("add", y - values, True, None), ("sub", values - y, True, None),
+                     ("sub", y + values, False, None), ("mul", y / values, True, x_nonzero),
+                     ("div", y * values, False, x_nonzero)]
+            if self.y_nonzero:
+                wants.append(("div", values / y, True, None))
+        w = self.grammar.cost("binary")
+        for op, partner, x_first, rows_ok in wants:
+            partner = np.where(valid, partner, 0.0)
+            finite = np.isfinite(partner).reshape(len(values), -1).all(axis=1)
+            if rows_ok is not None:
+                finite &= rows_ok
+            if not finite.any():
+                continue
+            rows = np.nonzero(finite)[0]
+            found = self.bank.lookup(NUM, sp.sop_prints(partner[rows]))
+            for i, pref in zip(rows.tolist(), found):
+                if pref is None:
+                    continue
+                x_ref = refs[i]
+
+                def build(x_ref: Ref = x_ref, pref: Ref = pref, op: str = op,
+                          x_first: bool = x_first) -> Node:
+                    a, b = self.bank.node(x_ref), self.bank.node(pref)
+                    return SequenceMap(binary(op), *((a, b) if x_first else (b, a)))
+                self.propose(Candidate(build, cost + pref[1] + w, 1.0, "inverse"))
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b or (a is None and b is None)

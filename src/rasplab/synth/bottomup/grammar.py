@@ -1,0 +1,174 @@
+"""The search space as data: productions, their costs, and the constants they may use.
+
+Costs are integers per production name (`"map.add"`, `"binary.div"`, `"select"`, ...), falling
+back to the family (`"map"`); a JSON file or a dict overrides them, so that learned priors and a
+learned library change the search order without touching the engine. Learned abstractions plug
+in as `Abstraction`s: a builder of a program node from argument nodes, with its own cost.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from rasplab.errors import ExamplesError
+from rasplab.lang.ast import Node
+from rasplab.lang.functions import SLOT0, Fn, binary, unary
+from rasplab.synth.bottomup.values import BOOL, CAT, NUM
+
+DEFAULT_WEIGHTS: dict[str, int] = {
+    # leaves
+    "tokens": 1, "indices": 1, "length": 1, "full": 2,
+    # element-wise maps with a constant, and of two s-ops
+    "map": 1, "map.mul": 2, "map.div": 2, "map.mod": 2, "map.ne": 2, "map.le": 2, "map.ge": 2,
+    "binary": 1, "binary.mul": 2, "binary.min": 2, "binary.max": 2, "binary.le": 2,
+    # selectors: a select over the same s-op or against a leaf or a constant costs "select"
+    # plus its arguments; and/or/not combine selectors
+    "select": 1, "and": 1, "or": 1, "not": 2,
+    # attention
+    "aggregate": 1, "aggregate.cat": 2, "selector_width": 1,
+    # last steps found by working backwards from the output
+    "table": 1, "table.pair": 2,
+}
+
+
+@dataclass(frozen=True)
+class UnaryOp:
+    """An element-wise map of one s-op with a constant: `op(x, c)` (or `op(c, x)` if `flip`)."""
+
+    name: str
+    kind: int
+    out: int
+    consts: str  # which constant set: "arith", "compare", "scale", "token", "none"
+    fn: Callable[[np.ndarray, float], np.ndarray]
+    op: str
+    flip: bool = False
+
+    def node_fn(self, c: Any) -> Fn:
+        if self.consts == "none":
+            return unary(self.op)
+        return Fn.of(self.op, c, SLOT0) if self.flip else Fn.of(self.op, SLOT0, c)
+
+
+@dataclass(frozen=True)
+class BinaryOp:
+    """An element-wise map of two s-ops of the same kind."""
+
+    name: str
+    kind: int
+    out: int
+    commutative: bool
+    fn: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+    def node_fn(self) -> Fn:
+        return binary(self.name)
+
+
+UNARY_OPS: tuple[UnaryOp, ...] = (
+    UnaryOp("add", NUM, NUM, "arith", lambda x, c: x + c, "add"),
+    UnaryOp("sub", NUM, NUM, "arith", lambda x, c: x - c, "sub"),
+    UnaryOp("rsub", NUM, NUM, "arith", lambda x, c: c - x, "sub", flip=True),
+    UnaryOp("mul", NUM, NUM, "scale", lambda x, c: x * c, "mul"),
+    UnaryOp("div", NUM, NUM, "scale", lambda x, c: x / c, "div"),
+    UnaryOp("mod", NUM, NUM, "scale", lambda x, c: np.mod(x, c), "mod"),
+    UnaryOp("eq", NUM, BOOL, "compare", lambda x, c: x == c, "eq"),
+    UnaryOp("lt", NUM, BOOL, "compare", lambda x, c: x < c, "lt"),
+    UnaryOp("gt", NUM, BOOL, "compare", lambda x, c: x > c, "gt"),
+    UnaryOp("le", NUM, BOOL, "compare", lambda x, c: x <= c, "le"),
+    UnaryOp("ge", NUM, BOOL, "compare", lambda x, c: x >= c, "ge"),
+    UnaryOp("eq", CAT, BOOL, "token", lambda x, c: x == c, "eq"),
+    UnaryOp("not", BOOL, BOOL, "none", lambda x, c: 1.0 - x, "not"),
+    UnaryOp("indicator", BOOL, NUM, "none", lambda x, c: x, "indicator"),
+)
+
+BINARY_OPS: tuple[BinaryOp, ...] = (
+    BinaryOp("add", NUM, NUM, True, np.add),
+    BinaryOp("sub", NUM, NUM, False, np.subtract),
+    BinaryOp("mul", NUM, NUM, True, np.multiply),
+    BinaryOp("div", NUM, NUM, False, np.divide),
+    BinaryOp("min", NUM, NUM, True, np.minimum),
+    BinaryOp("max", NUM, NUM, True, np.maximum),
+    BinaryOp("eq", NUM, BOOL, True, np.equal),
+    BinaryOp("lt", NUM, BOOL, False, np.less),
+    BinaryOp("le", NUM, BOOL, False, np.less_equal),
+    BinaryOp("and", BOOL, BOOL, True, np.minimum),
+    BinaryOp("or", BOOL, BOOL, True, np.maximum),
+    BinaryOp("eq", CAT, BOOL, True, np.equal),
+    BinaryOp("lt", CAT, BOOL, False, np.less),
+)
+
+#: select predicates, pred(key, query), with numpy implementations
+PREDICATES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+    "gt": np.greater, "ge": np.greater_equal,
+}
+#: predicates that make sense per kind (booleans and categories only compare for equality,
+#: except categories, whose codes follow the values' natural order)
+KIND_PREDICATES = {NUM: tuple(PREDICATES), CAT: tuple(PREDICATES), BOOL: ("eq",)}
+
+
+@dataclass(frozen=True)
+class Abstraction:
+    """A learned production: `build(*argument_nodes)` gives its program; args are kinds.
+
+    `args` name kinds "num", "bool", "cat" or "sel"; `out` is the result's kind ("sel" for a
+    selector). The engine evaluates the built node with the reference evaluator, so any RASP
+    pattern (a Stitch abstraction, a hand-written idiom) can become one search step.
+    """
+
+    name: str
+    args: tuple[str, ...]
+    out: str
+    cost: int
+    build: Callable[..., Node]
+
+
+@dataclass
+class Grammar:
+    """Production costs plus constant sets; `cost(name)` falls back from "map.add" to "map"."""
+
+    weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    arith_consts: tuple[float, ...] = (1, 2)
+    scale_consts: tuple[float, ...] = (2,)
+    compare_consts: tuple[float, ...] = (0, 1, 0.5)
+    abstractions: tuple[Abstraction, ...] = ()
+    #: a last-step table may have at most this many entries
+    max_table: int = 12
+
+    def cost(self, name: str) -> int:
+        while name not in self.weights and "." in name:
+            name = name.rsplit(".", 1)[0]
+        return max(1, int(round(self.weights.get(name, 1))))
+
+    def with_weights(self, weights: dict[str, float]) -> "Grammar":
+        merged = dict(self.weights)
+        merged.update({k: int(round(v)) for k, v in weights.items()})
+        return replace(self, weights=merged)
+
+    def with_abstractions(self, *extra: Abstraction) -> "Grammar":
+        """A grammar with learned abstractions added as single-step productions."""
+        return replace(self, abstractions=self.abstractions + tuple(extra))
+
+    @classmethod
+    def load(cls, source: "Grammar | dict | str | Path | None") -> "Grammar":
+        """A grammar from a Grammar, a dict of weights, a JSON file of weights, or defaults."""
+        if source is None:
+            return cls()
+        if isinstance(source, Grammar):
+            return source
+        if isinstance(source, str | Path):
+            try:
+                source = json.loads(Path(source).read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ExamplesError(f"{source}: cannot read production weights ({exc})") \
+                    from None
+            if not isinstance(source, dict) or not all(
+                    isinstance(v, int | float) for v in source.values()):
+                raise ExamplesError("production weights must be a JSON object of numbers")
+        return cls().with_weights(dict(source))
+
+    def to_json(self) -> str:
+        return json.dumps(self.weights, indent=2, sort_keys=True)

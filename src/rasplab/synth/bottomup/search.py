@@ -1,0 +1,249 @@
+"""The bottom-up method end to end: pick search examples, enumerate, verify, refine, print.
+
+Reads as its stages: choose a small diverse search set; grow the bank cost level by level while
+the goal checks propose complete programs; verify each promising one on every example (adding
+counterexamples to the search set when it fails); simplify and name the best program found.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+from rasplab.lang.ast import Map, Node, Selector
+from rasplab.lang.evaluator import Batch, evaluate
+from rasplab.lang.functions import Fn
+from rasplab.synth.bottomup.bank import Bank
+from rasplab.synth.bottomup.enumerate import Enumerator, TimeUp
+from rasplab.synth.bottomup.goal import Candidate, Goal
+from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.simplify import finish
+from rasplab.synth.bottomup.values import Space
+from rasplab.synth.result import SynthResult
+
+SEARCH_SIZE = 24
+MAX_COST = 40
+MAX_RESTARTS = 4
+MAX_TABLE_CHECKS = 400
+
+
+class Solved(Exception):
+    """A program agreeing with every example was found."""
+
+
+class Refine(Exception):
+    """A program fits the search set but not all examples: search again with these added."""
+
+    def __init__(self, extra: list[int]):
+        self.extra = extra
+
+
+def choose_search_set(inputs: Sequence[Sequence[Any]], size: int, seed: int) -> list[int]:
+    """A small diverse subset: every length represented, longest first, then random others."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(inputs)).tolist()
+    by_len: dict[int, list[int]] = {}
+    for i in order:
+        by_len.setdefault(len(inputs[i]), []).append(i)
+    chosen: list[int] = []
+    while len(chosen) < min(size, len(inputs)):
+        for n in sorted(by_len, reverse=True):
+            if by_len[n] and len(chosen) < size:
+                chosen.append(by_len[n].pop())
+    return chosen
+
+
+def outputs_match(got: Sequence[Any], want: Sequence[Any]) -> bool:
+    """Exact agreement, numbers compared up to float rounding (1/3 computed two ways)."""
+    if len(got) != len(want):
+        return False
+    for a, b in zip(got, want):
+        if isinstance(a, float) or isinstance(b, float):
+            if not (isinstance(a, int | float) and isinstance(b, int | float)) or \
+                    isinstance(a, bool) != isinstance(b, bool) or \
+                    not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
+                return False
+        elif a != b or (a is None) != (b is None):
+            return False
+    return True
+
+
+def per_example(program: Node, inputs: Sequence[Sequence[Any]],
+                outputs: Sequence[Sequence[Any]]) -> np.ndarray:
+    """Which examples the program reproduces (a failing evaluation counts as wrong)."""
+    try:
+        got = evaluate(program, inputs, strict=False)
+    except Exception:
+        if len(inputs) == 1:
+            return np.zeros(1, dtype=bool)
+        half = len(inputs) // 2
+        return np.concatenate([per_example(program, inputs[:half], outputs[:half]),
+                               per_example(program, inputs[half:], outputs[half:])])
+    return np.array([outputs_match(g, w) for g, w in zip(got, outputs)], dtype=bool)
+
+
+def table_program(key: Node, inputs: Sequence[Sequence[Any]],
+                  outputs: Sequence[Sequence[Any]]) -> Node | None:
+    """`Map(table, key)` with the table read off all examples (majority vote per key)."""
+    try:
+        values = evaluate(key, inputs, strict=False)
+    except Exception:
+        return None
+    votes: dict[Any, dict[Any, int]] = {}
+    for row, out in zip(values, outputs):
+        for k, v in zip(row, out):
+            try:
+                slot = votes.setdefault(k, {})
+            except TypeError:
+                return None
+            slot[(type(v).__name__, v)] = slot.get((type(v).__name__, v), 0) + 1
+    table = {k: max(c.items(), key=lambda kv: kv[1])[0][1] for k, c in votes.items()}
+    keys = sorted(table, key=lambda k: (str(type(k)), k))
+    return Map(Fn.table({k: table[k] for k in keys}), key)
+
+
+class Driver:
+    """Keeps the best program, verifies proposals, and decides when to stop or refine."""
+
+    def __init__(self, inputs: list[list[Any]], outputs: list[list[Any]]):
+        self.inputs, self.outputs = inputs, outputs
+        self.best: Node | None = None
+        self.best_acc = -1.0
+        self.best_cost = math.inf
+        self.best_search_acc = 0.0
+        self.search_ids: list[int] = []
+        self.goal: Goal | None = None
+        self.table_checks = 0
+        self.tried: set[Node] = set()
+        self.can_refine = True
+
+    def propose(self, cand: Candidate) -> None:
+        if cand.search_acc < 1.0 and cand.search_acc <= self.best_search_acc:
+            return
+        if cand.how == "table":
+            if self.table_checks >= MAX_TABLE_CHECKS:
+                return
+            self.table_checks += 1
+            program = table_program(cand.build(), self.inputs, self.outputs)
+            if program is None:
+                return
+        else:
+            program = cand.build()
+        if program in self.tried:
+            return
+        self.tried.add(program)
+        ok = per_example(program, self.inputs, self.outputs)
+        acc = float(ok.mean())
+        if acc > self.best_acc or (acc == self.best_acc and cand.cost < self.best_cost):
+            self.best, self.best_acc, self.best_cost = program, acc, cand.cost
+        if cand.search_acc > self.best_search_acc and cand.how != "table":
+            self.best_search_acc = cand.search_acc
+            if self.goal is not None:
+                self.goal.threshold = min(1.0, cand.search_acc + 1e-9)
+        if acc == 1.0:
+            raise Solved
+        if cand.search_acc == 1.0 and cand.how != "table" and self.can_refine:
+            wrong = [i for i in np.nonzero(~ok)[0].tolist() if i not in self.search_ids]
+            if wrong:
+                raise Refine(wrong[:4])
+
+
+def _prior_selectors(priors: dict | None, space: Space, grammar: Grammar
+                     ) -> list[tuple[Selector, np.ndarray, int]]:
+    """Hinted selectors evaluated on the search set, at the select cost minus their discount."""
+    if not priors:
+        return []
+    batch = Batch(space.inputs)
+    base = grammar.cost("select") + 2
+    out = []
+    for node, discount in priors.items():
+        if not isinstance(node, Selector):
+            continue
+        try:
+            sels = np.asarray(batch.value(node), dtype=bool)
+        except Exception:
+            continue
+        cost = max(1, int(round(base - float(discount))))
+        out.append((node, sels, cost))
+    return out
+
+
+def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
+           weights: Any = None, selector_priors: dict | None = None, seed: int = 0,
+           progress: bool | None = None, search_size: int = SEARCH_SIZE,
+           max_cost: int = MAX_COST) -> SynthResult:
+    """Bottom-up search with observational equivalence and goal-directed last steps."""
+    start = time.monotonic()
+    deadline = start + budget
+    grammar = Grammar.load(weights)
+    driver = Driver(inputs, outputs)
+    ids = choose_search_set(inputs, search_size, seed)
+    candidates, interrupted, restarts, level = 0, False, 0, 0
+    bar = _progress_bar(budget, progress)
+    try:
+        while True:
+            driver.search_ids = ids
+            driver.can_refine = restarts < MAX_RESTARTS
+            space = Space([inputs[i] for i in ids], [outputs[i] for i in ids], seed)
+            bank = Bank(space)
+            goal = Goal(space, bank, grammar, driver.propose)
+            driver.goal = goal
+            if driver.best_search_acc < 1.0:
+                driver.best_search_acc = 0.0
+            base = candidates
+
+            def tick(cost: int, count: int) -> None:
+                if bar is not None:
+                    bar.n = round(min(budget, time.monotonic() - start), 1)
+                    bar.set_postfix(cost=cost, candidates=base + count, best=driver.best_acc,
+                                    refresh=False)
+                    bar.refresh()
+            enum = Enumerator(space, bank, goal, grammar, deadline, tick)
+            try:
+                enum.seed(_prior_selectors(selector_priors, space, grammar))
+                for level in range(1, max_cost + 1):
+                    enum.level(level)
+                break
+            except Refine as refine:
+                candidates += enum.candidates
+                ids = ids + refine.extra
+                restarts += 1
+                continue
+            except (Solved, TimeUp):
+                candidates += enum.candidates
+                break
+            except KeyboardInterrupt:
+                candidates += enum.candidates
+                interrupted = True
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.monotonic() - start
+    program = finish(driver.best) if driver.best is not None else None
+    source, sexpr = _render(program)
+    return SynthResult(program=program, source=source, sexpr=sexpr,
+                       solved=driver.best_acc == 1.0, accuracy=max(driver.best_acc, 0.0),
+                       seconds=seconds, candidates=candidates, method="bottomup",
+                       cost=None if driver.best is None else driver.best_cost,
+                       interrupted=interrupted,
+                       stats={"restarts": restarts, "search_examples": len(ids),
+                              "level": level, "bank": bank.size})
+
+
+def _progress_bar(budget: float, progress: bool | None) -> Any:
+    if progress is False:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=round(budget, 1), unit="s", desc="synth", leave=False,
+                disable=None if progress is None else False,
+                bar_format="{desc}: {bar} {n:.0f}/{total:.0f}s {postfix}")
+
+
+def _render(program: Node | None) -> tuple[str, str]:
+    if program is None:
+        return "", ""
+    from rasplab.synth.bottomup.simplify import to_sexpr_text, to_source
+    return to_source(program), to_sexpr_text(program)

@@ -1,0 +1,233 @@
+"""Make a found program readable: fold trivial steps, name intermediates, print as `.rasp`.
+
+Names follow the RASP paper's habit of naming each step after what it computes (`hist`,
+`reversed_idx`, `flip`); printing uses `rasplab.lang.printer.to_rasp` when it is available and a
+small printer of the same `.rasp` subset otherwise.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, IndicesType, LengthType, Map, Node,
+                              Select, SelectorAnd, SelectorNot, SelectorOr, SelectorWidth,
+                              SequenceMap, TokensType, walk)
+from rasplab.lang.functions import COMPARISONS, Fn, Slot
+
+_LEAVES = (TokensType, IndicesType, LengthType, Full)
+_OP_WORDS = {"add": "plus", "sub": "minus", "mul": "times", "div": "over", "mod": "mod",
+             "eq": "is", "ne": "isnt", "lt": "below", "le": "atmost", "gt": "above",
+             "ge": "atleast", "and": "and", "or": "or", "min": "min", "max": "max",
+             "not": "not", "indicator": "ind", "table": "table"}
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "==",
+            "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "and", "or": "or", "pow": "^"}
+
+
+def finish(program: Node) -> Node:
+    """The program with intermediate steps named (meaning unchanged)."""
+    return name_steps(program)
+
+
+# --- naming ---------------------------------------------------------------------------------
+def _word(node: Node, names: dict[Node, str]) -> str:
+    if node in names:
+        return names[node]
+    if isinstance(node, TokensType):
+        return "tokens"
+    if isinstance(node, IndicesType):
+        return "indices"
+    if isinstance(node, LengthType):
+        return "length"
+    if isinstance(node, Full):
+        return _ident(str(node.value))
+    return "x"
+
+
+def _ident(text: str) -> str:
+    text = re.sub(r"[^a-zA-Z0-9_]", "", text.replace(".", "_"))
+    return text if text and not text[0].isdigit() else f"v{text}"
+
+
+def _suggest(node: Node, names: dict[Node, str]) -> str:
+    w = lambda n: _word(n, names)  # noqa: E731
+    if isinstance(node, Select):
+        k, q, p = w(node.keys), w(node.queries), node.predicate.op
+        if k == q == "tokens" and p == "eq":
+            return "same_tok"
+        if k == q == "indices":
+            return {"lt": "prevs_strict", "le": "prevs", "gt": "nexts", "ge": "nexts_incl",
+                    "eq": "same_pos", "ne": "other_pos"}.get(p, "sel_idx")
+        if k == "indices" and p == "eq":
+            return f"from_{q}" if len(q) < 16 else "gather"
+        if q == "indices" and p == "eq":
+            return f"to_{k}" if len(k) < 16 else "scatter"
+        return f"sel_{k}_{_OP_WORDS.get(p, p)}_{q}" if len(k) + len(q) < 16 else "sel"
+    if isinstance(node, SelectorWidth):
+        inner = node.selector
+        if isinstance(inner, Select) and w(inner.keys) == w(inner.queries) == "tokens" \
+                and inner.predicate.op == "eq":
+            return "hist"
+        return "count_" + w(inner) if len(w(inner)) < 16 else "width"
+    if isinstance(node, SelectorAnd | SelectorOr):
+        op = "and" if isinstance(node, SelectorAnd) else "or"
+        a, b = w(node.left), w(node.right)
+        return f"{a}_{op}_{b}" if len(a) + len(b) < 16 else f"sel_{op}"
+    if isinstance(node, SelectorNot):
+        return "not_" + w(node.inner)
+    if isinstance(node, Aggregate):
+        return ("mean_" if node.encoding == NUMERICAL else "moved_") + w(node.sop)
+    if isinstance(node, Map | SequenceMap):
+        fn = node.fn
+        args = (node.arg,) if isinstance(node, Map) else node.args
+        parts = [w(args[a.index]) if isinstance(a, Slot) else _ident(str(a.value))
+                 for a in fn.args]
+        word = _OP_WORDS.get(fn.op, fn.op)
+        if fn.op == "sub" and parts == ["length", "indices"]:
+            return "opp_idx"
+        if fn.op == "sub" and len(parts) == 2 and parts[0] == "opp_idx" and parts[1] == "1":
+            return "reversed_idx"
+        if len(parts) == 1:
+            return f"{word}_{parts[0]}"
+        if fn.op == "table":
+            return f"table_{parts[0]}"
+        return f"{parts[0]}_{word}_{parts[1]}"
+    return type(node).__name__.lower()
+
+
+def name_steps(program: Node) -> Node:
+    """A copy of the program whose every non-leaf intermediate carries a readable name."""
+    rebuilt: dict[int, Node] = {}
+    names: dict[Node, str] = {}
+    used: set[str] = {"tokens", "indices", "length", "program"}
+    for node in walk(program):
+        new = _rebuild(node, rebuilt)
+        if not isinstance(new, _LEAVES) and node is not program:
+            base = _suggest(new, names)
+            if len(base) > 24:
+                base = base[:24].rstrip("_")
+            base = _ident(base)
+            name, k = base, 2
+            while name in used:
+                name, k = f"{base}{k}", k + 1
+            used.add(name)
+            new = new.named(name)
+            names[new] = name
+        rebuilt[id(node)] = new
+    return rebuilt[id(program)]
+
+
+def _rebuild(node: Node, done: dict[int, Node]) -> Node:
+    if not node.children:
+        return node
+    kids = [done[id(c)] for c in node.children]
+    if isinstance(node, Map):
+        return node._with(arg=kids[0])
+    if isinstance(node, SequenceMap):
+        return node._with(args=tuple(kids))
+    if isinstance(node, Aggregate):
+        return node._with(selector=kids[0], sop=kids[1])
+    if isinstance(node, SelectorWidth):
+        return node._with(selector=kids[0])
+    if isinstance(node, Select):
+        return node._with(keys=kids[0], queries=kids[1])
+    if isinstance(node, SelectorAnd | SelectorOr):
+        return node._with(left=kids[0], right=kids[1])
+    if isinstance(node, SelectorNot):
+        return node._with(inner=kids[0])
+    return node
+
+
+# --- printing -------------------------------------------------------------------------------
+def to_source(program: Node, name: str = "program") -> str:
+    """`.rasp` source whose last assignment is the program (accepted by `rasplab run`)."""
+    try:
+        from rasplab.lang.printer import to_rasp
+    except ImportError:
+        return _fallback_source(program, name)
+    return to_rasp(program, name)
+
+
+def to_sexpr_text(program: Node) -> str:
+    try:
+        from rasplab.lang.sexpr import to_sexpr
+        return to_sexpr(program)
+    except Exception:  # the s-expression form is optional output
+        return ""
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if value is None or isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value >= 0 else f"(-{repr(-value)})"
+    if isinstance(value, int):
+        return str(value) if value >= 0 else f"(-{-value})"
+    raise ValueError(f"no .rasp literal for {value!r}")
+
+
+def _fn_expr(fn: Fn, args: list[str]) -> str:
+    ops = [args[a.index] if isinstance(a, Slot) else _literal(a.value) for a in fn.args]
+    if fn.op == "table":
+        entries = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in fn.data)
+        return f"{{{entries}}}[{ops[0]}]"
+    if fn.op in _SYMBOLS and len(ops) == 2:
+        return f"({ops[0]} {_SYMBOLS[fn.op]} {ops[1]})"
+    if fn.op == "ne":
+        return f"(not ({ops[0]} == {ops[1]}))"
+    if fn.op == "not":
+        return f"(not {ops[0]})"
+    if fn.op in ("indicator", "round"):
+        return f"{fn.op}({ops[0]})"
+    if fn.op in ("min", "max"):
+        cmp = "<" if fn.op == "min" else ">"
+        return f"({ops[0]} if {ops[0]} {cmp} {ops[1]} else {ops[1]})"
+    if fn.op == "ifelse":
+        return f"({ops[0]} if {ops[1]} else {ops[2]})"
+    raise ValueError(f"no .rasp form for element-wise {fn.op!r}")
+
+
+def _fallback_source(program: Node, name: str) -> str:
+    lines: list[str] = []
+    ref: dict[Node, str] = {}
+    for node in walk(program):
+        if isinstance(node, TokensType):
+            expr = "tokens"
+        elif isinstance(node, IndicesType):
+            expr = "indices"
+        elif isinstance(node, LengthType):
+            expr = "length"
+        elif isinstance(node, Full):
+            expr = f"full({_literal(node.value)})"
+        elif isinstance(node, Map):
+            expr = _fn_expr(node.fn, [ref[node.arg]])
+        elif isinstance(node, SequenceMap):
+            expr = _fn_expr(node.fn, [ref[a] for a in node.args])
+        elif isinstance(node, Select):
+            expr = (f"select({ref[node.keys]}, {ref[node.queries]}, "
+                    f"{COMPARISONS.get(node.predicate.op, node.predicate.op.upper())})")
+        elif isinstance(node, SelectorAnd | SelectorOr):
+            op = "and" if isinstance(node, SelectorAnd) else "or"
+            expr = f"({ref[node.left]} {op} {ref[node.right]})"
+        elif isinstance(node, SelectorNot):
+            expr = f"(not {ref[node.inner]})"
+        elif isinstance(node, SelectorWidth):
+            expr = f"selector_width({ref[node.selector]})"
+        elif isinstance(node, Aggregate):
+            expr = f"aggregate({ref[node.selector]}, {ref[node.sop]}, {_literal(node.default)})"
+            if node.encoding == NUMERICAL:
+                expr = f"numerical({expr})"
+        else:
+            raise ValueError(f"cannot print {type(node).__name__}")
+        if node is program:
+            lines.append(f"{name} = {expr};")
+        elif node.name or isinstance(node, Select | SelectorAnd | SelectorOr | Aggregate):
+            var = node.name or f"step{len(lines)}"
+            lines.append(f"{var} = {expr};")
+            ref[node] = var
+        else:
+            ref[node] = expr
+    return "\n".join(lines) + "\n"
+
+

@@ -1,0 +1,39 @@
+"""The result every synthesis method returns: the program, its source forms and how well it fits.
+
+One plain dataclass shared by `bottomup`, `near` and `library`, so that callers (the CLI, the
+distillation pipeline, benchmarks) read the same fields whatever method ran.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rasplab.lang.ast import Node
+
+
+@dataclass
+class SynthResult:
+    """A synthesised program and its scores; `solved` means it agrees with every example."""
+
+    program: Node | None
+    source: str
+    sexpr: str
+    solved: bool
+    accuracy: float
+    seconds: float
+    candidates: int
+    method: str = "bottomup"
+    cost: float | None = None
+    interrupted: bool = False
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def candidates_per_second(self) -> float:
+        return self.candidates / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The `rasplab synth --json` document (`program` is the `.rasp` source)."""
+        doc = asdict(self)
+        doc.pop("program")
+        doc.pop("source")
+        return {"program": self.source, **doc}
