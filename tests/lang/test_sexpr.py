@@ -15,9 +15,9 @@ from rasplab.lang.ast import (CATEGORICAL, EQ, LT, NUMERICAL, Aggregate, Full, I
                               select, tokens)
 from rasplab.lang.evaluator import evaluate
 from rasplab.lang.functions import OPS, Const, Fn, Slot
-from rasplab.lang.library import get_program
+from rasplab.lang.library import get_program, library_names
 from rasplab.lang.parser import load_program
-from rasplab.lang.sexpr import from_sexpr, parse_sexpr, to_sexpr
+from rasplab.lang.sexpr import from_sexpr, inline_abstractions, parse_sexpr, to_sexpr
 
 REVERSE = "(aggregate (select indices (sub (sub length indices) 1) eq) tokens)"
 
@@ -225,3 +225,27 @@ def test_stitch_accepts_the_encoding():
     assert len(result.rewritten) == len(corpus)
     assert result.abstractions and "select indices (sub (sub length indices) 1) eq" in str(
         result.abstractions[0].body)
+
+
+def test_stitch_compressed_library_reads_back():
+    """The whole library through Stitch: rewritten programs, abstractions inlined, are equal.
+
+    Stitch 0.1's cost check panics on the multi-use abstraction (select #0 #0) that RASP's
+    select(x, x, ==) makes common; no_mismatch_check=True skips that check.
+    """
+    names = library_names()
+    corpus = [to_sexpr(get_program(n)) for n in names]
+    result = stitch_core.compress(corpus, iterations=4, max_arity=3, no_mismatch_check=True)
+    assert len(result.abstractions) >= 2
+    assert any(t != c for t, c in zip(result.rewritten, corpus))
+    for text, original, name in zip(result.rewritten, corpus, names):
+        assert from_sexpr(text, result.abstractions) == get_program(name)
+        assert inline_abstractions(text, result.abstractions) == original
+
+
+def test_inline_abstractions_argument_order_and_currying():
+    bodies = {"fn_0": "(select #1 #0 eq)", "fn_1": "(aggregate (fn_0 indices #0))"}
+    assert inline_abstractions("(fn_1 (sub length 1) tokens)", bodies) == (
+        "(aggregate (select (sub length 1) indices eq) tokens)")
+    with pytest.raises(RaspSyntaxError, match="takes 2 arguments"):
+        from_sexpr("(fn_0 indices)", bodies)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from rasplab.errors import CompileError, RaspSyntaxError, describe_node
 from rasplab.lang.ast import (CATEGORICAL, NUMERICAL, Aggregate, Encoding, Full, IndicesType,
@@ -41,7 +41,7 @@ from rasplab.lang.ast import (CATEGORICAL, NUMERICAL, Aggregate, Encoding, Full,
                               SelectorOr, SelectorWidth, SequenceMap, SOp, TokensType)
 from rasplab.lang.functions import OPS, Const, Fn, Slot
 
-__all__ = ["to_sexpr", "from_sexpr", "parse_sexpr", "USUAL_ENCODING"]
+__all__ = ["to_sexpr", "from_sexpr", "parse_sexpr", "inline_abstractions", "USUAL_ENCODING"]
 
 #: the encoding an s-op gets when its s-expression carries no annotation wrapper
 USUAL_ENCODING: dict[type, Encoding | None] = {TokensType: CATEGORICAL, IndicesType: CATEGORICAL,
@@ -68,13 +68,17 @@ def _literal(value: Any, where: Node) -> str:
             return "1e999" if value > 0 else "-1e999"
         return repr(float(value))
     if isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=True)
-        return "".join(_STRING_ESCAPES.get(c, c) for c in text)
+        return _quote(value)
     if isinstance(value, tuple | list):
         head = "tuple" if isinstance(value, tuple) else "list"
         return "(" + " ".join([head] + [_literal(v, where) for v in value]) + ")"
     raise CompileError(f"cannot write constant {value!r} of type {type(value).__name__} as an "
                        f"s-expression, at {describe_node(where)}")
+
+
+def _quote(text: str) -> str:
+    """A string literal that Stitch's tokenizer keeps in one piece (no spaces or parentheses)."""
+    return "".join(_STRING_ESCAPES.get(c, c) for c in json.dumps(text, ensure_ascii=True))
 
 
 def _fn_arg(arg: Slot | Const, where: Node) -> str:
@@ -271,7 +275,7 @@ def _column(tree: Any) -> int | None:
 def _show(tree: Any) -> str:
     if isinstance(tree, list):
         return "(" + " ".join(_show(t) for t in tree) + ")"
-    return json.dumps(str(tree)) if isinstance(tree, _Str) else str(tree)
+    return _quote(str(tree)) if isinstance(tree, _Str) else str(tree)
 
 
 def _error(message: str, tree: Any) -> RaspSyntaxError:
@@ -452,6 +456,71 @@ class _Reader:
 _FORMS = {"full", "table", "map", "seqmap", "aggregate", "selector_width", "select"}
 
 
-def from_sexpr(text: str) -> Node:
-    """The program an s-expression denotes; raises RaspSyntaxError naming the bad sub-term."""
-    return _Reader().node(parse_sexpr(text))
+def from_sexpr(text: str, abstractions: Mapping[str, str] | Iterable[Any] | None = None) -> Node:
+    """The program an s-expression denotes; raises RaspSyntaxError naming the bad sub-term.
+
+    `abstractions` (name -> body with metavariables #0, #1, ..., or Stitch's result
+    `.abstractions`) are inlined first, so Stitch's rewritten programs read back directly.
+    """
+    tree = parse_sexpr(text)
+    if abstractions:
+        tree = _Inliner(abstractions).expand(tree)
+    return _Reader().node(tree)
+
+
+def inline_abstractions(text: str, abstractions: Mapping[str, str] | Iterable[Any]) -> str:
+    """A Stitch-rewritten s-expression with its abstractions (`fn_0 ...`) inlined."""
+    return _show(_Inliner(abstractions).expand(parse_sexpr(text)))
+
+
+_METAVAR = re.compile(r"#(\d+)\Z")
+
+
+class _Inliner:
+    """Replaces applications of learned abstractions by their bodies (first argument is #0)."""
+
+    def __init__(self, abstractions: Mapping[str, str] | Iterable[Any]):
+        items = (abstractions.items() if isinstance(abstractions, Mapping)
+                 else ((a.name, a.body) for a in abstractions))
+        self.bodies: dict[str, tuple[int, Any]] = {}
+        for name, body in items:
+            tree = parse_sexpr(str(body))
+            holes = [int(m.group(1)) for t in _atoms(tree)
+                     if isinstance(t, _Sym) and (m := _METAVAR.match(t))]
+            self.bodies[str(name)] = (1 + max(holes, default=-1), tree)
+
+    def expand(self, tree: Any) -> Any:
+        if isinstance(tree, _Sym) and str(tree) in self.bodies:
+            return self._apply(tree, [])
+        if not isinstance(tree, list) or not tree:
+            return tree
+        args = [self.expand(t) for t in tree[1:]]
+        if isinstance(tree[0], _Sym) and str(tree[0]) in self.bodies:
+            return self._apply(tree[0], args)
+        return [self.expand(tree[0])] + args
+
+    def _apply(self, name: _Sym, args: list) -> Any:
+        arity, body = self.bodies[str(name)]
+        if len(args) < arity:
+            raise _error(f"abstraction {name} takes {arity} arguments, got {len(args)}",
+                         [name] + args)
+        out = self.expand(_substitute(body, args[:arity]))
+        extra = args[arity:]
+        if not extra:
+            return out
+        return (out if isinstance(out, list) else [out]) + extra
+
+
+def _atoms(tree: Any) -> Iterable[Any]:
+    if isinstance(tree, list):
+        for t in tree:
+            yield from _atoms(t)
+    else:
+        yield tree
+
+
+def _substitute(tree: Any, args: list) -> Any:
+    if isinstance(tree, list):
+        return [_substitute(t, args) for t in tree]
+    m = _METAVAR.match(tree) if isinstance(tree, _Sym) else None
+    return args[int(m.group(1))] if m else tree
