@@ -28,8 +28,37 @@ def test_library_lists_exactly_the_reference_programs():
 
 
 @st.composite
+def bracket_words(draw, pairs: str, shuffle: bool) -> list[str]:
+    """Words that stay well-formed (Dyck, or per-type balanced when `shuffle`) until a rare slip.
+
+    Uniform words over brackets break at once; these reach balanced and deep prefixes.
+    """
+    n = draw(st.integers(1, 12))
+    openers, closers = pairs[0::2], pairs[1::2]
+    stack: list[int] = []
+    word = []
+    for _ in range(n):
+        move = draw(st.integers(0, 9))
+        if move == 0:  # a slip: any bracket at all
+            t = draw(st.sampled_from(pairs))
+        elif stack and move >= 5:
+            kind = stack.pop(draw(st.integers(0, len(stack) - 1)) if shuffle else -1)
+            t = closers[kind]
+        else:
+            kind = draw(st.integers(0, len(openers) - 1))
+            stack.append(kind)
+            t = openers[kind]
+        word.append(t)
+    return word
+
+
+@st.composite
 def batches(draw, name: str) -> list[list]:
     """A batch of inputs of length 1..12 suited to program `name`."""
+    if "dyck" in name and draw(st.booleans()):
+        pairs = ALPHABETS[name]
+        return draw(st.lists(bracket_words(pairs, name.startswith("shuffle")), min_size=1,
+                             max_size=16))
     if name in TYPE_GENERIC and draw(st.booleans()):
         alphabet: list = list(range(-3, 5))
     else:

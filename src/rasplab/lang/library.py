@@ -26,7 +26,7 @@ def library_names() -> list[str]:
 def library_path(name: str) -> Path:
     """The `.rasp` file defining program `name`; RaspNameError (with close matches) if none."""
     if name not in library_names():
-        close = difflib.get_close_matches(name, library_names(), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(name, library_names(), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise RaspNameError(f"no library program {name!r}{hint} "
                             f"(known: {' '.join(library_names())})")
