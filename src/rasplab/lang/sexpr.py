@@ -20,13 +20,14 @@ parentheses inside them are escaped as ``\\u0020 \\u0028 \\u0029`` for Stitch's 
                                                             an encoding that is not the node's usual
     sel   := (select sop sop PRED) | (and sel sel) | (or sel sel) | (not sel)
     PRED  := eq | ne | lt | le | gt | ge | true | false | <any OP of two slots> | FN
-    FN    := (fn OP A ...) | (fn table A ... k1 v1 ...)    A is %i (slot i) or a literal
+    FN    := (fn OP A ...) | (fn table A (entries k1 v1 ...))   A: %i (slot i) or a literal
     LIT   := 3 | -1 | 0.5 | 1e999 | nan | "text" | True | False | None
            | (tuple LIT ...) | (list LIT ...)
 
 An s-op without a wrapper has the encoding that `.rasp` source gives it: categorical for the
 built-ins, None (unannotated: the original interpreter's rules) for everything else. An
 aggregate's usual default is 0, or None when it is categorical (as `Aggregate` fills it in).
+Stitch's rewritten programs read back with `from_sexpr(text, result.abstractions)`.
 """
 from __future__ import annotations
 
