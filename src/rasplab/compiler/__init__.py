@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 from rasplab.compiler.assemble import assemble
 from rasplab.compiler.graph import build_graph
+from rasplab.compiler.io import load_compiled, save_compiled
 from rasplab.compiler.layers import allocate, schedule
 from rasplab.compiler.lower import lower
 from rasplab.compiler.model import CompiledConfig, CompiledTransformer
@@ -38,4 +39,5 @@ def compile_program(program: Node, vocab: Sequence[Any], max_len: int, *,
     return assemble(lowered, layout, values.get(graph.output), _program_text(program))
 
 
-__all__ = ["compile_program", "CompiledTransformer", "CompiledConfig"]
+__all__ = ["compile_program", "CompiledTransformer", "CompiledConfig", "save_compiled",
+           "load_compiled"]

@@ -83,8 +83,17 @@ class Lowering:
 
     # ----------------------------------------------------------------------------- helpers
     def _label(self, node: Node, what: str = "") -> str:
+        """A readable unique label: the node's name, else its RASP text (shortened)."""
         self.count += 1
-        return f"{node.label}{what}#{self.count}"
+        text = node.name
+        if not text:
+            try:
+                from rasplab.lang.printer import to_rasp_expr
+                text = to_rasp_expr(node, depth_limit=3)
+            except Exception:
+                text = node.label
+            text = text if len(text) <= 28 else text[:26] + ".."
+        return f"{text}{what}#{self.count}"
 
     def _one_hot(self, space: Space, values: list[Any]) -> CatRep:
         """Values[0] implicit (all dimensions zero), values[i] on dimension i-1."""

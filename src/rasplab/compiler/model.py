@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from rasplab.errors import CompileError
+from rasplab.errors import ExamplesError
 
 
 @dataclass
@@ -118,6 +118,10 @@ class CompiledTransformer(nn.Module):
         self.W_U = nn.Parameter(torch.zeros((cfg.d_model, cfg.d_out), dtype=dtype))
 
     @property
+    def vocab(self) -> list[Any]:
+        return list(self.cfg.vocab)
+
+    @property
     def bos_id(self) -> int:
         return len(self.cfg.vocab)
 
@@ -139,12 +143,12 @@ class CompiledTransformer(nn.Module):
         for x in inputs:
             seq = list(x)
             if not seq or len(seq) > self.cfg.max_len:
-                raise CompileError(f"input {x!r} has length {len(seq)}; the model takes 1 to "
+                raise ExamplesError(f"input {x!r} has length {len(seq)}; the model takes 1 to "
                                    f"{self.cfg.max_len} tokens")
             try:
                 rows.append([self.bos_id] + [index[_vkey(t)] for t in seq])
             except KeyError as exc:
-                raise CompileError(f"token {exc.args[0][1]!r} of input {x!r} is not in the "
+                raise ExamplesError(f"token {exc.args[0][1]!r} of input {x!r} is not in the "
                                    f"model's vocabulary {self.cfg.vocab}") from None
         return torch.tensor(rows, dtype=torch.long)
 
