@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rasplab.errors import CompileError, RaspSyntaxError
 from rasplab.lang.ast import (CATEGORICAL, EQ, LT, NUMERICAL, Aggregate, Full, IndicesType,
                               LengthType, Map, Select, SelectorAnd, SelectorNot, SelectorOr,
-                              SelectorWidth, SequenceMap, TokensType, indices, numerical,
+                              SelectorWidth, SequenceMap, TokensType, indices, length, numerical,
                               select, tokens)
 from rasplab.lang.evaluator import evaluate
 from rasplab.lang.functions import OPS, Const, Fn, Slot
@@ -249,3 +249,14 @@ def test_inline_abstractions_argument_order_and_currying():
         "(aggregate (select (sub length 1) indices eq) tokens)")
     with pytest.raises(RaspSyntaxError, match="takes 2 arguments"):
         from_sexpr("(fn_0 indices)", bodies)
+
+
+def test_annotations_can_be_left_out_for_mixed_corpora():
+    embedded = Aggregate(select(indices, length - indices - 1, EQ), tokens)  # categorical
+    assert to_sexpr(embedded).startswith("(categorical (aggregate")
+    text = to_sexpr(embedded, annotations=False)
+    assert text == '(aggregate (select indices (sub (sub length indices) 1) eq) tokens None)'
+    source_form = from_sexpr(text)
+    assert source_form.encoding is None and source_form.default is None
+    assert evaluate(source_form, ["abc", "hello"]) == evaluate(embedded, ["abc", "hello"])
+    assert to_sexpr(get_program("dyck2"), annotations=False) == to_sexpr(get_program("dyck2"))

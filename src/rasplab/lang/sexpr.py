@@ -119,12 +119,14 @@ def _direct(fn: Fn, n_args: int) -> bool:
 class _Printer:
     """Writes nodes, remembering each node's text so shared sub-programs are written once."""
 
-    def __init__(self) -> None:
+    def __init__(self, annotations: bool = True) -> None:
         self.memo: dict[int, str] = {}
+        self.annotations = annotations
 
     def sop_arg(self, node: SOp) -> str:
         """An s-op where a bare literal means Full (select sides, aggregated value)."""
-        if type(node) is Full and node.encoding is USUAL_ENCODING.get(Full):
+        if type(node) is Full and (node.encoding is USUAL_ENCODING.get(Full)
+                                   or not self.annotations):
             return _literal(node.value, node)
         return self.node(node)
 
@@ -136,7 +138,7 @@ class _Printer:
 
     def _node(self, node: Node) -> str:
         body = self._body(node)
-        if isinstance(node, SOp):
+        if isinstance(node, SOp) and self.annotations:
             usual = USUAL_ENCODING.get(type(node))
             if node.encoding != usual:
                 if node.encoding not in _WRAPPER_OF:
@@ -164,7 +166,7 @@ class _Printer:
             return "(" + " ".join([head, _fn(fn, node)] + [self.node(a) for a in args]) + ")"
         if isinstance(node, Aggregate):
             parts = ["aggregate", self.node(node.selector), self.sop_arg(node.sop)]
-            usual = None if node.encoding == CATEGORICAL else 0
+            usual = None if node.encoding == CATEGORICAL and self.annotations else 0
             if not (type(node.default) is type(usual) and node.default == usual):
                 parts.append(_literal(node.default, node))
             return "(" + " ".join(parts) + ")"
@@ -184,9 +186,14 @@ class _Printer:
         raise CompileError(f"cannot write node of type {type(node).__name__} as an s-expression")
 
 
-def to_sexpr(program: Node) -> str:
-    """The program as one s-expression (Stitch's format); raises CompileError for opaque Python."""
-    return _Printer().node(program)
+def to_sexpr(program: Node, *, annotations: bool = True) -> str:
+    """The program as one s-expression (Stitch's format); raises CompileError for opaque Python.
+
+    `annotations=False` leaves out every encoding wrapper, so programs from the Python embedding
+    and from `.rasp` source share their shapes in a corpus; reading such text back gives the
+    source form (unannotated), which is then no longer the same program.
+    """
+    return _Printer(annotations).node(program)
 
 
 # -------------------------------------------------------------------------------- reading ---
