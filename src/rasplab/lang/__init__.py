@@ -5,11 +5,14 @@ from rasplab.lang.ast import (CATEGORICAL, NUMERICAL, Aggregate, Comparison, Enc
                               length, numerical, select, selector_width, size, tokens, walk)
 from rasplab.lang.evaluator import evaluate, run
 from rasplab.lang.functions import EQ, FALSE, GE, GT, LE, LT, NE, TRUE, Const, Fn, Slot
+from rasplab.lang.parser import load_program, parse, parse_file
+from rasplab.lang.printer import to_python, to_rasp, to_rasp_expr
 
 __all__ = [
     "CATEGORICAL", "NUMERICAL", "Aggregate", "Comparison", "Encoding", "Full", "Map", "Node",
     "Select", "Selector", "SelectorAnd", "SelectorNot", "SelectorOr", "SelectorWidth",
     "SequenceMap", "SOp", "aggregate", "categorical", "indices", "length", "numerical", "select",
     "selector_width", "size", "tokens", "walk", "evaluate", "run", "EQ", "FALSE", "GE", "GT", "LE",
-    "LT", "NE", "TRUE", "Const", "Fn", "Slot",
+    "LT", "NE", "TRUE", "Const", "Fn", "Slot", "parse", "parse_file", "load_program", "to_rasp",
+    "to_rasp_expr", "to_python",
 ]

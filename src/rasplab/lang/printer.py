@@ -458,3 +458,8 @@ def to_python(program: Node, name: str = "program") -> str:
 
 
 __all__ = ["to_rasp", "to_rasp_expr", "to_python", "UnprintableError", "rasp_atom"]
+
+# the s-expression printer lives in sexpr.py; re-exported so all printers import from one place
+from rasplab.lang.sexpr import from_sexpr, to_sexpr  # noqa: E402
+
+__all__ += ["to_sexpr", "from_sexpr"]
