@@ -25,6 +25,20 @@ def test_human_and_json_views_keep_input_order(capsys):
     assert [json.loads(s) for s in lines] == [[1, 1, 2, 3], [0]]
 
 
+def test_rasp_files_library_and_task_programs(tmp_path, capsys):
+    src = tmp_path / "p.rasp"
+    src.write_text("flip = select(indices, length - indices - 1, ==);\n"
+                   "rev = aggregate(flip, tokens);\n"
+                   "h = selector_width(select(tokens, tokens, ==));\n")
+    assert main(["run", str(src), "hello"]) == 0  # the last assigned s-op
+    assert main(["run", f"{src}:rev", "hello"]) == 0
+    assert main(["run", "reverse", "hello", "--json"]) == 0  # a task name
+    assert main(["run", "sort_unique", "cab"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["hello -> 1 1 2 2 1", "hello -> o l l e h", '["o", "l", "l", "e", "h"]',
+                   "cab -> a b c"]
+
+
 def test_examples_file_runs_every_input(tmp_path, capsys):
     data = make_dataset("majority", 40, seed=5)
     path = tmp_path / "m.jsonl"
@@ -45,6 +59,11 @@ def test_errors_are_one_line_with_exit_2(tmp_path):
         ("run", "majority", "--examples", str(tmp_path / "none.jsonl")): "no such examples",
         ("run", "majority"): "no inputs",
     }
+    broken = tmp_path / "broken.rasp"
+    broken.write_text("a = select(indices,, ==);\n")
+    cases[("run", str(broken), "ab")] = "broken.rasp:1:"
+    cases[("run", f"{broken}:zzz", "ab")] = "broken.rasp"
+    cases[("run", "reverse", "hellz")] = "token 'z' at position 4 is not in the vocabulary"
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"input": ["a"], "output": ["a"]}\n{"input": ["a", "b"], "output": [1]}\n')
     cases[("run", "majority", "--examples", str(bad))] = r"bad.jsonl:2: input has 2 tokens"
