@@ -178,3 +178,16 @@ def test_sources_document_their_semantics():
         assert source.startswith(f"# {name}:"), name
         assert f"\n{name} = " in source, name
     assert get_program("reverse") is get_program("reverse")  # parsed once
+
+
+PRELUDE_NAMES = ["full_s", "has_focus", "count", "contains", "max", "min", "average",
+                 "load_from_location", "shift", "mark_first_instance", "mark_last_instance",
+                 "select_from_first", "select_from_last", "sort", "select_next_identical"]
+
+
+def test_prelude_defines_the_original_library_names():
+    from rasplab.lang.parser import parse
+
+    program = parse("x = tokens;")
+    missing = [n for n in PRELUDE_NAMES if n not in program]
+    assert not missing
