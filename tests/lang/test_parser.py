@@ -250,6 +250,7 @@ def test_syntax_error_location_in_file(tmp_path):
     ("x = \"abc;", RaspSyntaxError, "1:5: unterminated string"),
     ("x, y = 1, 2, 3;", RaspSyntaxError, "cannot assign 3 values to 2 names"),
     ("x = tokens[indices];", RaspSyntaxError, "constant integer position"),
+    ('x = {"a": tokens}[tokens];', RaspSyntaxError, "dict indexed by an s-op must hold atoms"),
     ("x = 1 / 0;", RaspSyntaxError, "ZeroDivisionError"),
     ("x = select(indices, indices, 3);", RaspSyntaxError, "comparison such as =="),
     ("x = tokens\ny = 2;", RaspSyntaxError, r"2:1: unexpected 'y'"),
@@ -277,3 +278,19 @@ def test_select_uses_key_pred_query_convention():
     assert sel == Select(indices, indices, LT)
     mat = evaluate(sel, ["abc"])[0]
     assert mat.tolist() == [[False, False, False], [True, False, False], [True, True, False]]
+
+
+def test_standard_library_prelude_and_load_from_library():
+    # the default prelude (stdlib/rasplib.rasp) provides the original library's functions
+    prog = parse('c = count(tokens, "a"); f = has_focus(select(tokens, "b", ==));')
+    assert evaluate(prog["c"], ["abca"]) == [[2, 2, 2, 2]]
+    assert evaluate(prog["f"], ["ab", "aa"]) == [[True, True], [False, False]]
+    # `load` falls back to the library folder
+    rev = parse('load "reverse"; y = reverse;', prelude=False)["y"]
+    assert evaluate(rev, ["abc"]) == [list("cba")]
+
+
+def test_names_keep_first_assignment_order_and_last_tracks_latest():
+    prog = parse("a = indices; b = tokens; a = indices + 1; n = 3;", prelude=False)
+    assert prog.names == ["a", "b", "n"]
+    assert evaluate(prog.last, ["xy"]) == [[1, 2]] and prog.last.name == "a"

@@ -431,10 +431,7 @@ class Interpreter:
             raise _where(stmt, self.file).error(f"unknown statement {kind_}")
 
     def _record(self, var: str, value: Any) -> None:
-        if var not in self.names:
-            self.names.append(var)
-        else:
-            self.names.remove(var)
+        if var not in self.names:  # in order of first assignment
             self.names.append(var)
         if isinstance(value, Node):
             self.last_node = value
@@ -699,6 +696,8 @@ def index(container: Any, key: Any) -> Any:
         return Aggregate(Select(indices, where, EQ), container, 0, encoding=None)
     if isinstance(key, SOp):
         if isinstance(container, dict):
+            if not _is_atom(list(container.values())):
+                raise _Fail("a dict indexed by an s-op must hold atoms")
             return Map(Fn.table(container), key, encoding=None)
         if isinstance(container, list | tuple | str):
             if not _is_atom(list(container)):
