@@ -227,3 +227,12 @@ def test_name_collisions_are_renamed():
     text = to_rasp(prog)
     assert "select_1 = indices + 1;" in text and "select_2 = indices + 2;" in text
     assert reparse(prog) == prog
+
+
+def test_rasp_expr_names_named_parts_and_stays_short():
+    flip = select(indices, length - indices - 1, EQ).named("flip")
+    assert to_rasp_expr(Aggregate(flip, tokens)) == "aggregate(flip, tokens, None)"
+    deep = indices
+    for i in range(30):
+        deep = deep + i
+    assert "..." in to_rasp_expr(deep) and len(to_rasp_expr(deep)) < 120

@@ -233,6 +233,8 @@ class _RaspRenderer:
     def child(self, node: Node, variables: dict[Node, str], depth: int) -> Text:
         if node in variables:
             return Text(variables[node], ATOM)
+        if not self.strict and node.name:  # messages refer to named parts by name
+            return Text(node.name, ATOM)
         if self.depth_limit is not None and depth >= self.depth_limit:
             return Text(node.name or "...", ATOM)
         return self.render(node, variables, depth + 1)
@@ -367,7 +369,10 @@ def to_rasp(program: Node, name: str = "program", *, annotate: bool = True) -> s
 
 
 def to_rasp_expr(node: Node, depth_limit: int = 6) -> str:
-    """One node as a single `.rasp`-like expression (for messages; never raises)."""
+    """One node as a single `.rasp`-like expression (for messages; never raises).
+
+    Named sub-programs appear by name, and nesting deeper than `depth_limit` as `...`.
+    """
     try:
         renderer = _RaspRenderer(strict=False, depth_limit=depth_limit, annotate=False)
         return renderer.render(node, {}).text
