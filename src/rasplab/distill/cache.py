@@ -1,0 +1,35 @@
+"""Trained models for task names, cached on disk so `rasplab distill TASK` trains only once."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """`$RASPLAB_CACHE`, else `~/.cache/rasplab`."""
+    root = os.environ.get("RASPLAB_CACHE") or Path.home() / ".cache" / "rasplab"
+    return Path(root) / "models"
+
+
+def model_for(task: str, *, seed: int = 0, retrain: bool = False, quiet: bool = False) -> Path:
+    """The path of a model trained on `task` with the default settings (training it if needed)."""
+    from rasplab.models import save_model, train
+    from rasplab.models.config import for_task
+    from rasplab.tasks import get_task
+
+    get_task(task)  # an unknown name fails here, before any training
+    path = cache_dir() / f"{task}-seed{seed}.safetensors"
+    if path.exists() and not retrain:
+        return path
+    if not quiet:
+        print(f"training a transformer on {task!r} (cached at {path}) ...", file=sys.stderr)
+    result = train(task, for_task(task, seed=seed), progress=not quiet)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_model(result.model, tmp)
+    tmp.replace(path)
+    if not quiet:
+        print(f"trained in {result.seconds:.0f} s: held-out accuracy {100 * result.accuracy:.1f}% "
+              f"per token, {100 * result.sequence_accuracy:.1f}% per sequence", file=sys.stderr)
+    return path

@@ -1,0 +1,159 @@
+"""Distillation as a list of stages: oracle → queries → guided search (with counterexample
+queries) → verification → selector/head correspondence → report."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from rasplab.distill.guidance import best_heads, head_priors, program_selectors, selector_patterns
+from rasplab.distill.oracle import Patterns, as_oracle
+from rasplab.distill.queries import dedupe, disagreements, input_sampler
+from rasplab.distill.report import write_report
+from rasplab.distill.verify import Verification, run_program, verify
+from rasplab.errors import RaspLabError
+from rasplab.lang import Node
+
+
+@dataclass
+class DistillResult:
+    """What `distill` found and the evidence for it."""
+
+    program: Node
+    source: str
+    sexpr: str
+    agreement: float
+    verification: Verification
+    solved_queries: bool
+    seconds: float
+    n_queries: int
+    rounds: int
+    candidates: int
+    task: str | None
+    model_description: str
+    head_matches: list[dict[str, Any]] = field(default_factory=list)
+    head_priors: list[dict[str, Any]] = field(default_factory=list)
+    example_patterns: Patterns | None = None
+    report: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "program": self.source, "sexpr": self.sexpr, "agreement": self.agreement,
+            "seconds": self.seconds, "task": self.task, "model": self.model_description,
+            "queries": self.n_queries, "rounds": self.rounds, "candidates": self.candidates,
+            "solved_queries": self.solved_queries,
+            "verification": self.verification.to_json(),
+            "heads": [{k: v for k, v in m.items() if k != "node"} for m in self.head_matches],
+            "head_priors": self.head_priors, "report": self.report,
+        }
+
+
+def _search(examples: list[tuple[list, list]], budget: float, priors: dict, seed: int) -> Any:
+    """One bottom-up search under the noisy objective, with head-derived selector priors."""
+    from rasplab.synth import synthesize
+
+    return synthesize(examples, method="bottomup", budget=budget, selector_priors=priors or None,
+                      seed=seed, progress=False)
+
+
+def _selector_text(sel: Any) -> str:
+    from rasplab.lang.printer import to_rasp_expr
+
+    return to_rasp_expr(sel)
+
+
+def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None = None,
+            max_len: int | None = None, n: int = 200, budget: float = 60.0, rounds: int = 4,
+            held_out: int = 1000, seed: int = 0, out_dir: str | Path | None = None,
+            pool: int = 1000) -> DistillResult:
+    """Distil `model` (model file, model object, Oracle or plain function) into a RASP program.
+
+    `n` inputs are queried first; each round searches (budget split over rounds), then asks the
+    model about `pool` fresh inputs and adds those where the program disagrees. The result is
+    verified on `held_out` fresh inputs and, with `out_dir`, written up as a report.
+    """
+    start = time.perf_counter()
+    oracle = as_oracle(model, vocab=vocab, max_len=max_len, task=task)
+    rng = np.random.default_rng(seed)
+    sample = input_sampler(oracle)
+
+    # queries
+    xs = dedupe(sample(n, rng))
+    ys = oracle(xs)
+
+    # white-box guidance from attention heads
+    probe = xs[: min(len(xs), 64)]
+    patterns = oracle.attention(probe)
+    priors: dict = {}
+    prior_table: list[dict[str, Any]] = []
+    if patterns:
+        priors, best = head_priors(patterns, probe)
+        prior_table = [{"head": m.head, "selector": _selector_text(m.selector),
+                        "score": round(m.score, 4)} for m in best]
+
+    # search, with counterexample queries between rounds
+    deadline = start + budget
+    result = None
+    candidates = 0
+    used_rounds = 0
+    for r in range(rounds):
+        used_rounds = r + 1
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.5 and result is not None:
+            break
+        round_budget = max(remaining / max(rounds - r, 1) * (2 if r == 0 else 1), 1.0)
+        found = _search(list(zip(xs, ys)), min(round_budget, max(remaining, 1.0)), priors,
+                        seed + r)
+        candidates += getattr(found, "candidates", 0)
+        if found.program is not None and (result is None or found.accuracy >= 0.0):
+            result = found
+        if result is None or result.program is None:
+            continue
+        fresh = dedupe(sample(pool, rng))
+        bad = disagreements(run_program(result.program, fresh), oracle(fresh))
+        if not bad:
+            break
+        known = {tuple(x) for x in xs}
+        new = [fresh[i] for i in bad if tuple(fresh[i]) not in known][: max(20, n // 4)]
+        xs = xs + new
+        ys = ys + oracle(new)
+    if result is None or result.program is None:
+        raise RaspLabError("the search found no program at all within the budget; "
+                           "raise --timeout")
+
+    program = result.program
+    truth = None
+    if oracle.task:
+        try:
+            from rasplab.tasks import get_task
+
+            t = get_task(oracle.task)
+            truth = lambda x: t.outputs([x])[0]  # noqa: E731
+        except RaspLabError:
+            truth = None
+    check = verify(program, oracle, sample, np.random.default_rng(seed + 10_000), n=held_out,
+                   truth=truth)
+
+    # which head implements each selector of the program
+    matches: list[dict[str, Any]] = []
+    if patterns:
+        sels = program_selectors(program)
+        for m in best_heads(patterns, selector_patterns(dict.fromkeys(sels), probe)):
+            matches.append({"selector": _selector_text(m.selector), "head": m.head,
+                            "score": round(m.score, 4), "node": m.selector})
+    out = DistillResult(
+        program=program, source=result.source, sexpr=result.sexpr, agreement=check.agreement,
+        verification=check, solved_queries=bool(result.solved), n_queries=len(xs),
+        rounds=used_rounds, candidates=candidates, task=oracle.task,
+        model_description=oracle.description, head_matches=matches, head_priors=prior_table,
+        seconds=0.0)
+    out.seconds = time.perf_counter() - start
+    if out_dir is not None:
+        example = max(probe, key=len)
+        if patterns:
+            out.example_patterns = oracle.attention([example])
+        out.report = str(write_report(out, out_dir, example))
+    return out

@@ -1,0 +1,63 @@
+"""Which inputs to ask the model about: the task's distribution, or uniform over the vocabulary,
+and counterexamples where the current best program and the model part ways."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from rasplab.distill.oracle import Oracle
+
+
+def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | None, int | None],
+                                              list[list[Any]]]:
+    """A sampler `(n, rng, min_len, max_len) -> inputs` for this oracle: the task's own
+    distribution when the task is known (it exercises the interesting cases), else uniform."""
+    task = None
+    if oracle.task:
+        try:
+            from rasplab.tasks import get_task
+
+            task = get_task(oracle.task)
+        except Exception:
+            task = None
+
+    def uniform(n: int, rng: np.random.Generator, min_len: int | None = None,
+                max_len: int | None = None) -> list[list[Any]]:
+        lo = min_len or oracle.min_len
+        hi = max_len or oracle.max_len or lo
+        vocab = list(oracle.vocab or ())
+        lengths = rng.integers(lo, hi + 1, size=n)
+        return [[vocab[i] for i in rng.integers(0, len(vocab), size=k)] for k in lengths]
+
+    if task is None:
+        return uniform
+
+    def from_task(n: int, rng: np.random.Generator, min_len: int | None = None,
+                  max_len: int | None = None) -> list[list[Any]]:
+        # half from the task's distribution, half uniform: the model must be probed off the
+        # training distribution too, or the program only explains the common cases
+        k = n - n // 4
+        xs = task.sample(k, rng, min_len=min_len, max_len=max_len)
+        return [list(x) for x in xs] + uniform(n - k, rng, min_len, max_len)
+
+    return from_task
+
+
+def dedupe(inputs: list[list[Any]]) -> list[list[Any]]:
+    seen: set[tuple] = set()
+    out = []
+    for x in inputs:
+        key = tuple(x)
+        if key not in seen:
+            seen.add(key)
+            out.append(list(x))
+    return out
+
+
+def disagreements(program_outputs: list[list[Any]], model_outputs: list[list[Any]]) -> list[int]:
+    """Indices of inputs where the program's output differs from the model's."""
+    from rasplab.distill.verify import same_output
+
+    return [i for i, (p, m) in enumerate(zip(program_outputs, model_outputs))
+            if not same_output(p, m)]

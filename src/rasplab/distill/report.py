@@ -1,0 +1,79 @@
+"""The distillation report: an output folder with the program (.rasp), a JSON summary, and a
+Markdown report with pictures (selectors beside their heads, agreement per length)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rasplab.cli.common import to_jsonable
+
+if TYPE_CHECKING:
+    from rasplab.distill.pipeline import DistillResult
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def write_report(result: "DistillResult", out_dir: str | Path,
+                 example_input: list[Any] | None = None) -> Path:
+    """Write program.rasp, summary.json, report.md and its PNGs into `out_dir`; returns the .md."""
+    from rasplab.lang import evaluate
+    from rasplab.viz.distill_plots import agreement_by_length, selector_vs_head
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "program.rasp").write_text(result.source)
+    (out / "summary.json").write_text(json.dumps(to_jsonable(result.summary()), indent=2) + "\n")
+    v = result.verification
+    agreement_by_length(v.agreement_by_length, v.longer_program_correct, v.longer_model_correct,
+                        out / "agreement_by_length.png")
+
+    lines = [f"# Distillation of {result.model_description}", "",
+             f"Task: `{result.task or 'unknown'}` · queries: {result.n_queries} · "
+             f"search rounds: {result.rounds} · time: {result.seconds:.1f} s", "",
+             "## Program", "", "```", result.source.rstrip(), "```", "",
+             "## Agreement with the model", "",
+             f"- held-out inputs: {v.n}; exact agreement **{_pct(v.agreement)}** "
+             f"(per token {_pct(v.token_agreement)})"]
+    if v.program_correct is not None:
+        lines += [f"- against the task's ground truth: program {_pct(v.program_correct)}, "
+                  f"model {_pct(v.model_correct)}",
+                  f"- inputs where the model is wrong and the program right: "
+                  f"{v.model_wrong_program_right}; program wrong and model right: "
+                  f"{v.program_wrong_model_right}"]
+    if v.longer_program_correct:
+        lines.append("- longer than trained: " + ", ".join(
+            f"n={k}: program {_pct(p)} / model {_pct(v.longer_model_correct.get(k))}"
+            for k, p in v.longer_program_correct.items()))
+    lines += ["", "| length | agreement |", "| --- | --- |"]
+    lines += [f"| {k} | {_pct(a)} |" for k, a in v.agreement_by_length.items()]
+    lines += ["", "![agreement per length](agreement_by_length.png)", ""]
+    if v.examples_of_disagreement:
+        lines += ["Inputs where they differ (first few):", ""]
+        lines += [f"- `{''.join(map(str, d['input']))}`: model {d['model']}, "
+                  f"program {d['program']}" for d in v.examples_of_disagreement]
+        lines.append("")
+
+    if result.head_matches:
+        lines += ["## Selectors and the heads that implement them", "",
+                  "| selector | head | similarity |", "| --- | --- | --- |"]
+        patterns = result.example_patterns
+        for i, m in enumerate(result.head_matches):
+            lines.append(f"| `{m['selector']}` | `{m['head']}` | {m['score']:.3f} |")
+        lines.append("")
+        if example_input is not None and patterns is not None:
+            for i, m in enumerate(result.head_matches):
+                sel_mat = evaluate(m["node"], [example_input])[0]
+                head_mat = patterns[m["head"]][0]
+                png = f"selector_{i}.png"
+                selector_vs_head(sel_mat, head_mat, example_input, m["selector"][:60],
+                                 f"{m['head']} ({m['score']:.2f})", out / png)
+                lines += [f"![selector {i} vs {m['head']}]({png})", ""]
+    else:
+        lines += ["## Selectors and heads", "", "The model exposes no attention (black box), or "
+                  "the program uses no selector.", ""]
+    md = out / "report.md"
+    md.write_text("\n".join(lines) + "\n")
+    return md
