@@ -368,11 +368,6 @@ def _name(node: Any, var: str) -> Any:
     return node.named(var) if isinstance(node, Node) else node
 
 
-def _check_atom(value: Any, where: Where, what: str) -> None:
-    if not _is_atom(value):
-        raise where.error(f"{what} must be an s-op or an atom, got {kind(value)}")
-
-
 class Interpreter:
     """Executes one file's statements in a scope; `load` runs other files with a fresh one."""
 
