@@ -77,7 +77,10 @@ class Lowering:
         for node in self.graph.order:
             if isinstance(node, SOp):
                 method = getattr(self, "_lower_" + type(node).__name__)
-                self.reps[node] = method(node)
+                rep = method(node)
+                if isinstance(rep, CatRep) and rep.base is None:  # its own base
+                    rep.base, rep.of_base = node, list(range(len(rep.values)))
+                self.reps[node] = rep
         return Lowered(self.ctx, self.reps, self.ops, self.reps[self.graph.output], self.vocab,
                        self.max_len, self.tokens, self.indices, self.vocab)
 
@@ -178,18 +181,26 @@ class Lowering:
     def _map(self, node: SOp, arg: SOp, fn: Callable[[Any], Any]) -> Rep:
         rep = self.reps[arg]
         if isinstance(rep, CatRep):  # a categorical map is linear in the indicators
-            groups: dict[Any, tuple[Any, list[Lin]]] = {}
+            groups: dict[Any, tuple[int, Any, list[Lin]]] = {}
+            index_of: list[int | None] = []
             for v, ind in zip(rep.values, rep.ind):
                 try:
                     w = fn(v)
                 except Exception:
-                    continue  # undefined: the interpreter fails where arg takes this value
-                groups.setdefault(_key(w), (w, []))[1].append(ind)
+                    index_of.append(None)  # undefined: the interpreter fails on such inputs
+                    continue
+                entry = groups.setdefault(_key(w), (len(groups), w, []))
+                entry[2].append(ind)
+                index_of.append(entry[0])
             if not groups:
                 raise CompileError(f"the function is undefined on every value at "
                                    f"{describe_node(node)}")
-            return self._finish(node, CatRep([w for w, _ in groups.values()],
-                                             [lin_sum(i) for _, i in groups.values()]))
+            out = CatRep([w for _, w, _ in groups.values()],
+                         [lin_sum(i) for _, _, i in groups.values()])
+            out.base = rep.base
+            out.of_base = [None if rep.of_base[b] is None else index_of[rep.of_base[b]]
+                           for b in range(len(rep.of_base))]  # type: ignore[index, arg-type]
+            return self._finish(node, out)
         if self._wants_num(node):
             folded = self._affine_map(node, arg, rep, fn)
             if folded is not None:
@@ -230,6 +241,10 @@ class Lowering:
 
         if len(distinct) == 1:
             return self._map(node, distinct[0], fn)
+        reps = [self.reps[a] for a in distinct]
+        if all(isinstance(r, CatRep) and r.base is not None for r in reps) and len(
+                {r.base for r in reps}) == 1:  # type: ignore[union-attr]
+            return self._map(node, reps[0].base, self._through_base(reps, fn))  # type: ignore
         if self._wants_num(node):
             folded = self._additive(node, distinct, fn)
             if folded is not None:
@@ -239,6 +254,19 @@ class Lowering:
                             "num" if self._wants_num(node) else "cat")
         self.ops.append(op)
         return rep
+
+    def _through_base(self, reps: list[CatRep], fn: Callable) -> Callable:
+        """fn of several functions of one base s-op, as a function of the base's value."""
+        base_rep = self.reps[reps[0].base]  # type: ignore[index]
+        position = {_key(v): i for i, v in enumerate(base_rep.values)}  # type: ignore[union-attr]
+
+        def of_base(u: Any) -> Any:
+            i = position[_key(u)]
+            picks = [r.of_base[i] for r in reps]  # type: ignore[index]
+            if any(p is None for p in picks):
+                raise ValueError("undefined")
+            return fn(*(r.values[p] for r, p in zip(reps, picks)))  # type: ignore[index]
+        return of_base
 
     def _additive(self, node: SOp, args: list[SOp], fn: Callable) -> Rep | None:
         """f(a, b, ...) = g(a) + h(b) + ... folds into functionals (numerical args affine)."""

@@ -78,6 +78,10 @@ class CatRep:
 
     values: list[Any]
     ind: list[Lin]
+    #: when this s-op is a function of one categorical s-op `base` (its indicators are sums of
+    #: base's), `of_base[i]` is the index of our value at base's i-th value (None: undefined)
+    base: Node | None = None
+    of_base: list[int | None] | None = None
 
 
 @dataclass
