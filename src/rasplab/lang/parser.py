@@ -141,8 +141,13 @@ class _Return(Exception):
 # --------------------------------------------------------------------------- the grammar ---
 @lru_cache(maxsize=1)
 def _lark() -> lark.Lark:
-    return lark.Lark(GRAMMAR_PATH.read_text(), parser="lalr", propagate_positions=True,
-                     maybe_placeholders=True)
+    # cache=True keeps lark's LALR tables in a temp file: half a second off every later start
+    try:
+        return lark.Lark(GRAMMAR_PATH.read_text(), parser="lalr", propagate_positions=True,
+                         maybe_placeholders=True, cache=True)
+    except OSError:  # no writable temp folder
+        return lark.Lark(GRAMMAR_PATH.read_text(), parser="lalr", propagate_positions=True,
+                         maybe_placeholders=True)
 
 
 _TOKEN_NAMES = {"SEMICOLON": "';'", "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['",
