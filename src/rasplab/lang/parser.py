@@ -331,6 +331,11 @@ def _conversion(op: str) -> Callable[[Any], Any]:
     return convert
 
 
+# Beyond the original's names (a superset, so the printers can express any program):
+# numerical/categorical/unannotated(x) set an s-op's encoding; full(c) is a constant s-op;
+# fn("op", slot(0), 3) is an element-wise function value, callable on s-ops; TRUE/FALSE are the
+# always/never select predicates; int/float/str/bool/abs/floor/chr convert; None is an atom;
+# `!=` also works element-wise.
 def _builtin_names() -> dict[str, Any]:
     def b(name: str, fn: Callable[..., Any], lo: int, hi: int | None = None) -> Builtin:
         return Builtin(name, fn, (lo, lo if hi is None else hi))
