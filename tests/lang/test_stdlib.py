@@ -137,7 +137,8 @@ PRELUDE = [
     ("sort(tokens, -indices)", "abc", list("cba")),
     ("shift(tokens, 2, \"_\")", "abcd", ["_", "_", "a", "b"]),
     ("shift(indices, 1, 0)", "abc", [0, 0, 1]),
-    ("mark_first_instance(tokens, \"l\")", "hello", [False, False, True, False, False]),
+    # the original's mark_first_instance marks the last instance; programs rely on its answers
+    ("mark_first_instance(tokens, \"l\")", "hello", [False, False, False, True, False]),
     ("mark_last_instance(tokens, \"l\")", "hello", [False, False, False, True, False]),
     ("mark_first_instance(tokens, \"z\")", "ab", [False, False]),
     ("count(tokens, \"l\")", "hello", [2] * 5),
@@ -151,7 +152,8 @@ PRELUDE = [
     ("average(indices)", "abcd", [1.5] * 4),
     ("load_from_location(tokens, 1)", "hello", ["e"] * 5),
     ("load_from_location(tokens, length - 1)", "hello", ["o"] * 5),
-    ("aggregate(select_from_first(tokens, \"l\"), indices)", "hello", [2] * 5),
+    # select_from_first inherits the original mark_first_instance: the last "l" (index 3)
+    ("aggregate(select_from_first(tokens, \"l\"), indices)", "hello", [3] * 5),
     ("aggregate(select_from_last(tokens, \"l\"), indices)", "hello", [3] * 5),
     ("aggregate(select_next_identical(tokens), indices, -1)", "hello", [-1, -1, 3, -1, -1]),
     ("aggregate(select_next_identical(tokens), indices, -1)", "abab", [2, 3, -1, -1]),
