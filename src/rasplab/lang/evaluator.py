@@ -17,7 +17,7 @@ import numpy as np
 from rasplab.errors import RaspRuntimeError
 from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, IndicesType, LengthType, Map, Node,
                               Select, Selector, SelectorAnd, SelectorNot, SelectorOr,
-                              SelectorWidth, SequenceMap, SOp, TokensType, walk)
+                              SelectorWidth, SequenceMap, TokensType, walk)
 from rasplab.lang.functions import COMPARISONS, SLOT0, SLOT1, Fn
 
 Token = str | int
@@ -63,6 +63,23 @@ class SOpValue:
         """The values as floats (padding 0); only for tables of numbers and booleans."""
         arr = np.array([float(v) for v in self.table] + [0.0])
         return arr[self.codes]
+
+
+@dataclass
+class RankSelect:
+    """A comparison select held as key and query ranks (batch, n) in one merged value order.
+
+    Selector widths and `==` aggregates read it without building the (batch, q, k) matrix;
+    other consumers get the matrix from `Batch.value`.
+    """
+
+    op: str
+    key_ranks: np.ndarray
+    query_ranks: np.ndarray
+    n_ranks: int
+
+    def matrix(self) -> np.ndarray:
+        return _NUMPY_COMPARE[self.op](self.key_ranks[:, None, :], self.query_ranks[:, :, None])
 
 
 def _dedupe(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
@@ -137,12 +154,22 @@ class Batch:
     # -------------------------------------------------------------------------------------
     def value(self, node: Node) -> Any:
         """The node's value over the batch: SOpValue for s-ops, bool (batch, q, k) for selectors."""
+        value = self._value(node)
+        return self._matrix(node, value) if isinstance(value, RankSelect) else value
+
+    def _value(self, node: Node) -> Any:
+        """Like `value`, but a comparison select may stay a RankSelect."""
         if node in self.memo:
             return self.memo[node]
         for sub in walk(node):
             if sub not in self.memo:
                 self.memo[sub] = self._eval(sub)
         return self.memo[node]
+
+    def _matrix(self, node: Node, value: RankSelect) -> np.ndarray:
+        """Build (once) the selection matrix of a rank-held select."""
+        self.memo[node] = sel = self._mask(value.matrix())
+        return sel
 
     def pair_valid(self) -> np.ndarray:
         """valid[b, q] & valid[b, k] as a (batch, n, n) mask (computed once)."""
@@ -283,13 +310,18 @@ class Batch:
     def _eval_Select(self, node: Select) -> np.ndarray:
         keys, queries = self.value(node.keys), self.value(node.queries)
         pred, kt, qt = node.predicate, keys.table, queries.table
+        if pred.op in ("true", "false") and pred.args == (SLOT0, SLOT1):
+            # every key has rank 0 against query rank 0: TRUE is ==, FALSE is !=
+            zeros = np.zeros(self.valid.shape, dtype=np.int16)
+            return RankSelect("eq" if pred.op == "true" else "ne", zeros, zeros, 1)
         if pred.op in COMPARISONS and pred.args == (SLOT0, SLOT1) and _homogeneous(kt + qt):
             # compare ranks in the merged value order: one broadcast comparison, no gather
-            rank = np.unique(np.array(kt + qt), return_inverse=True)[1].reshape(-1)
+            uniq, rank = np.unique(np.array(kt + qt), return_inverse=True)
+            rank = rank.reshape(-1)
             small = np.int16 if len(rank) < 1 << 15 else np.int64
             kr = np.append(rank[: len(kt)], 0).astype(small)[keys.codes]
             qr = np.append(rank[len(kt):], 0).astype(small)[queries.codes]
-            return self._mask(_NUMPY_COMPARE[pred.op](kr[:, None, :], qr[:, :, None]))
+            return RankSelect(pred.op, kr, qr, len(uniq))
         table = self._predicate_table(node, keys, queries)
         shape = (len(self.lengths), self.n, self.n)
         if table.all():
@@ -302,7 +334,7 @@ class Batch:
         return self._mask(np.take(table.ravel(), kc[:, None, :] + qc[:, :, None]))
 
     def _eval_SelectorAnd(self, node: SelectorAnd) -> np.ndarray:
-        return self.value(node.left) & self.value(node.right)
+        return self.value(node.left) & self.value(node.right)  # type: ignore[operator]
 
     def _eval_SelectorOr(self, node: SelectorOr) -> np.ndarray:
         return self.value(node.left) | self.value(node.right)
@@ -312,21 +344,64 @@ class Batch:
 
     # --- attention -----------------------------------------------------------------------
     def _eval_SelectorWidth(self, node: SelectorWidth) -> SOpValue:
-        width = np.count_nonzero(self.value(node.selector), axis=-1)
+        sel = self._value(node.selector)
+        if isinstance(sel, RankSelect):
+            width = self._rank_width(sel)
+        else:
+            width = np.count_nonzero(sel, axis=-1)
         return SOpValue(np.where(self.valid, width, -1), list(range(self.n + 1)))
 
+    def _rank_counts(self, sel: RankSelect) -> np.ndarray:
+        """C[b, r]: how many (real) keys of input b have rank r."""
+        b = len(self.lengths)
+        flat = (np.arange(b)[:, None] * sel.n_ranks + sel.key_ranks)[self.valid]
+        return np.bincount(flat, minlength=b * sel.n_ranks).reshape(b, sel.n_ranks)
+
+    def _rank_width(self, sel: RankSelect) -> np.ndarray:
+        """Selector width from rank histograms: O(batch * n) instead of O(batch * n * n)."""
+        counts = self._rank_counts(sel)
+        below = np.cumsum(counts, axis=1) - counts  # keys of smaller rank
+        q = sel.query_ranks.astype(np.int64)
+        eq = np.take_along_axis(counts, q, axis=1)
+        lt = np.take_along_axis(below, q, axis=1)
+        total = self.lengths[:, None]
+        return {"eq": eq, "ne": total - eq, "lt": lt, "le": lt + eq, "gt": total - lt - eq,
+                "ge": total - lt}[sel.op]
+
+    def _selected(self, node: Aggregate) -> tuple[np.ndarray, np.ndarray, Any]:
+        """Per query: how many keys it selects, one selected key, and a way to get the rows."""
+        sel = self._value(node.selector)
+        if isinstance(sel, RankSelect) and sel.op == "eq":
+            b = len(self.lengths)
+            count = np.take_along_axis(self._rank_counts(sel), sel.query_ranks.astype(np.int64),
+                                       axis=1)
+            # some key of each rank (which one does not matter: a query that selects several
+            # keys either sees one shared value or is handled as mixed)
+            key_of = np.zeros((b, sel.n_ranks), dtype=np.int64)
+            bi, ki = np.nonzero(self.valid)
+            key_of[bi, sel.key_ranks[bi, ki]] = ki
+            first = np.take_along_axis(key_of, sel.query_ranks.astype(np.int64), axis=1)
+
+            def rows(mb: np.ndarray, mq: np.ndarray) -> np.ndarray:
+                got = sel.key_ranks[mb] == sel.query_ranks[mb, mq][:, None]
+                return got & self.valid[mb]
+            return count, first, rows
+        if isinstance(sel, RankSelect):
+            sel = self._matrix(node.selector, sel)
+        return (np.count_nonzero(sel, axis=-1), sel.argmax(axis=-1),
+                lambda mb, mq: sel[mb, mq])
+
     def _eval_Aggregate(self, node: Aggregate) -> SOpValue:
-        sel: np.ndarray = self.value(node.selector)
         val: SOpValue = self.value(node.sop)
         big = len(val.table)
-        count = np.count_nonzero(sel, axis=-1)
-        # the first selected key's value; queries selecting several keys are checked apart
-        lo = np.take_along_axis(np.maximum(val.codes, 0), sel.argmax(axis=-1), axis=1)
+        count, first, rows_of = self._selected(node)
+        # a selected key's value; queries selecting several keys are checked apart
+        lo = np.take_along_axis(np.maximum(val.codes, 0), first, axis=1)
         none = self.valid & (count == 0)
         mixed = np.zeros_like(self.valid)
         multi_b, multi_q = np.nonzero(self.valid & (count > 1))
         if len(multi_b):
-            rows = sel[multi_b, multi_q]  # (m, k): only the queries that select several keys
+            rows = rows_of(multi_b, multi_q)  # (m, k): only queries that select several keys
             row_codes = val.codes[multi_b]
             row_lo = np.where(rows, row_codes, big).min(axis=-1)
             row_hi = np.where(rows, row_codes, -1).max(axis=-1)
@@ -339,7 +414,7 @@ class Batch:
 
         # candidate output values: the source table, the default, then the means
         values: list[Any] = list(val.table) + [node.default]
-        codes = np.full(sel.shape[:2], -1, dtype=np.int64)
+        codes = np.full(self.valid.shape, -1, dtype=np.int64)
         codes[same] = lo[same]
         codes[none] = big
         if node.encoding == NUMERICAL:
@@ -353,7 +428,7 @@ class Batch:
             if mean_mode:
                 nums = val.numeric()
                 mb, mq = np.nonzero(mixed)
-                sums = np.einsum("mk,mk->m", sel[mb, mq].astype(np.float64), nums[mb])
+                sums = np.einsum("mk,mk->m", rows_of(mb, mq).astype(np.float64), nums[mb])
                 means = sums / count[mb, mq]
                 uniq, inv = np.unique(means, return_inverse=True)
                 codes[mb, mq] = len(values) + inv.reshape(-1)
@@ -361,7 +436,8 @@ class Batch:
             elif self.strict:
                 b = int(np.nonzero(mixed.any(axis=1))[0][0])
                 q = int(np.nonzero(mixed[b])[0][0])
-                shown = sorted({repr(val.table[c]) for c in val.codes[b][sel[b, q]]})
+                picked = rows_of(np.array([b]), np.array([q]))[0]
+                shown = sorted({repr(val.table[c]) for c in val.codes[b][picked]})
                 raise RaspRuntimeError(
                     f"categorical aggregate selects differing values {', '.join(shown)} "
                     f"at position {q}", node, self._input_of(b))
