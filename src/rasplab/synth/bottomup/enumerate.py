@@ -14,6 +14,7 @@ import numpy as np
 from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, Map, Select, SelectorAnd, SelectorNot,
                               SelectorOr, SelectorWidth, SequenceMap, indices, length, numerical,
                               tokens)
+from rasplab.lang.evaluator import Batch, evaluate
 from rasplab.lang.functions import EQ, GE, GT, LE, LT, NE, TRUE
 from rasplab.synth.bottomup.bank import SEL, Bank
 from rasplab.synth.bottomup.goal import Goal
@@ -106,6 +107,7 @@ class Enumerator:
         self._combine_selectors(cost)
         self._widths(cost)
         self._aggregates(cost)
+        self._abstractions(cost)
 
     def _consts(self, op: UnaryOp) -> list[tuple[float, Any]]:
         sp, g = self.space, self.g
@@ -312,3 +314,77 @@ class Enumerator:
                             kind if categorical else NUM, cost, out,
                             lambda i, idx=idx, m2=m2, c1=c1, c2=c2, k=kind, make=make:
                             (make, ((SEL, c1, int(idx[i // m2])), (k, c2, i % m2))))
+
+    def _abstractions(self, cost: int) -> None:
+        """Learned abstractions (`grammar.abstractions`) applied to bank entries as one step.
+
+        Each argument combination whose costs sum to `cost` minus the abstraction's own cost is
+        evaluated by its vectorised `values` (or, without one, by the reference evaluator).
+        """
+        sp = self.space
+        for ab in self.g.abstractions:
+            sorts = [SEL if a == "sel" else _KIND_OF[a] for a in ab.args]
+            out = SEL if ab.out == "sel" else _KIND_OF[ab.out]
+            per_row = sp.B * sp.N * (sp.N if SEL in (*sorts, out) else 1)
+            step = self._rows(4 * per_row)
+            for costs in _cost_splits(cost - ab.cost, [self.bank.costs(s) for s in sorts]):
+                levels = [self.bank.level(s, c) for s, c in zip(sorts, costs)]
+                if any(lvl is None for lvl in levels):
+                    continue
+                sizes = [len(lvl) for lvl in levels]
+                total = min(int(np.prod(sizes)), MAX_ABSTRACTION_ROWS)
+                combos = np.indices(sizes).reshape(len(sizes), -1)[:, :total] if sizes \
+                    else np.zeros((0, 1), dtype=np.int64)
+                for s in range(0, total, step):
+                    cols = combos[:, s: s + step]
+                    m = cols.shape[1]
+                    arrays = [lvl.values[c] for lvl, c in zip(levels, cols)]
+                    refs = [(srt, c) for srt, c in zip(sorts, costs)]
+                    result = self._abstraction_values(ab, arrays, refs, cols, m)
+
+                    def recipe(i: int, cols: Any = cols, refs: Any = refs, ab: Any = ab) -> Any:
+                        return (ab.build, tuple((srt, c, int(col[i]))
+                                                for (srt, c), col in zip(refs, cols)))
+                    if out == SEL:
+                        self.add_sels(cost, result.astype(bool), recipe)
+                    else:
+                        self.add_sops(out, cost, result, recipe)
+
+    def _abstraction_values(self, ab: Any, arrays: list, refs: list, cols: np.ndarray,
+                            m: int) -> np.ndarray:
+        """The results of `m` argument combinations, vectorised or node by node."""
+        sp = self.space
+        shape = (m, sp.B, sp.N, sp.N) if ab.out == "sel" else (m, sp.B, sp.N)
+        if ab.values is not None:
+            return np.broadcast_to(ab.values(sp, arrays), shape)
+        batch = Batch(sp.inputs)
+        out = np.zeros(shape, dtype=bool) if ab.out == "sel" else np.full(shape, np.nan)
+        for i in range(m):
+            node = ab.build(*[self.bank.node((srt, c, int(col[i])))
+                              for (srt, c), col in zip(refs, cols)])
+            try:
+                if ab.out == "sel":
+                    out[i] = np.asarray(batch.value(node), dtype=bool)[:, : sp.N, : sp.N]
+                else:
+                    out[i] = sp.encode_rows(evaluate(node, sp.inputs, strict=False),
+                                            _KIND_OF[ab.out])
+            except Exception:
+                continue
+        return out
+
+
+#: the engine kind of an abstraction's argument or result name
+_KIND_OF = {"num": NUM, "bool": BOOL, "cat": CAT}
+#: at most this many argument combinations of one abstraction per cost level
+MAX_ABSTRACTION_ROWS = 200_000
+
+
+def _cost_splits(total: int, options: list[list[int]]) -> list[tuple[int, ...]]:
+    """Every way to pick one cost per argument from `options` so that they sum to `total`."""
+    if not options:
+        return [()] if total == 0 else []
+    out = []
+    for c in options[0]:
+        if c <= total:
+            out.extend((c, *rest) for rest in _cost_splits(total - c, options[1:]))
+    return out

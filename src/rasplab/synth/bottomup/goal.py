@@ -15,14 +15,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rasplab.lang.ast import CATEGORICAL, Aggregate, Node, Select, SequenceMap, indices
+from rasplab.lang.ast import (CATEGORICAL, Aggregate, Node, Select, SelectorWidth, SequenceMap,
+                              indices)
 from rasplab.lang.functions import EQ, binary
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.values import BOOL, CAT, KINDS, NUM, Space
 
 TOL = 1e-6
-MAX_TARGETS = 48
+MAX_TARGETS = 24
+#: most of the keys an aggregate target may allow, on average over queries
+MAX_SHARE = 0.5
+MAX_BOOLS = 64
 #: fraction of positions an aggregate target may leave to the default
 MAX_UNREACHED = 0.5
 #: checks look at the first few (longest) examples before all of them; a candidate must get
@@ -38,7 +42,7 @@ class Candidate:
     build: Callable[[], Node]
     cost: int
     search_acc: float
-    how: str  # "direct", "table" (build gives the table's key), "aggregate", "inverse"
+    how: str  # "direct", "table" / "pair" (build gives the key s-ops), "aggregate", "inverse"
 
 
 @dataclass
@@ -60,6 +64,8 @@ class Goal:
                  propose: Callable[[Candidate], None]):
         self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
         self.targets: list[Target] = []
+        #: cheap booleans kept for two-boolean tables: (ref, cost, flat 0/1 values)
+        self.bools: list[tuple[Ref, int, np.ndarray]] = []
         #: search accuracy a candidate must reach to be worth proposing (the driver raises it)
         self.threshold = 1e-9
         self.y_has_missing = {k: bool(np.isnan(space.y[k][space.valid]).any()) for k in KINDS}
@@ -89,6 +95,8 @@ class Goal:
                                               float(accs[i]), "direct"))
         if self.tabular:
             self._tables(cost, values, refs, accs)
+            if kind == BOOL:
+                self._pair_tables(cost, values, refs)
         if kind == sp.y_kind or (kind in (CAT, NUM) and not np.isnan(y[sp.valid]).all()):
             self._new_targets(kind, cost, values, refs)
         if kind == NUM:
@@ -113,6 +121,42 @@ class Goal:
         for i in np.nonzero(ok)[0].tolist():
             self.propose(Candidate(partial(self.bank.node, refs[i]), cost + w, 1.0, "table"))
 
+    def _pair_tables(self, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
+        """Two booleans that together determine the output give a two-level table."""
+        sp = self.space
+        new = values[:, sp.valid].astype(np.int64)  # (m, P)
+        yv = sp.y_codes[sp.valid]
+        big = len(sp.y_table) + 1
+        if self.bools:
+            old = np.stack([b[2] for b in self.bools])  # (F, P)
+            head = int(sp.lengths[:PREFILTER].sum())  # the first examples' positions
+
+            def conflicts(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> np.ndarray:
+                codes = 2 * a[None] + b[:, None]  # (m, F, p)
+                out = np.zeros(codes.shape[:2], dtype=bool)
+                for c in range(4):
+                    hit = codes == c
+                    lo = np.where(hit, y, big).min(axis=2)
+                    hi = np.where(hit, y, -1).max(axis=2)
+                    out |= (lo < big) & (lo != hi)
+                return out
+            conflict = conflicts(old[:, :head], new[:, :head], yv[:head])
+            rows = np.nonzero(~conflict.all(axis=1))[0]
+            if len(rows):
+                conflict[rows] |= conflicts(old, new[rows], yv)
+            w = self.grammar.cost("table.pair")
+            for i, f in zip(*np.nonzero(~conflict)):
+                a_ref, a_cost, _ = self.bools[f]
+                b_ref = refs[int(i)]
+                self.propose(Candidate(partial(self._pair_nodes, a_ref, b_ref),
+                                       cost + a_cost + w, 1.0, "pair"))
+        room = MAX_BOOLS - len(self.bools)
+        for i in range(min(room, len(new))):
+            self.bools.append((refs[i], cost, new[i]))
+
+    def _pair_nodes(self, a: Ref, b: Ref) -> tuple[Node, Node]:
+        return self.bank.node(a), self.bank.node(b)
+
     def _new_targets(self, kind: int, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
         if len(self.targets) >= MAX_TARGETS:
             return
@@ -124,7 +168,9 @@ class Goal:
             allowed = (np.abs(v[:, :, None, :] - yy[None, :, :, None]) <= TOL) & sp.pvalid[part]
             unreached = valid & ~allowed.any(axis=3)
             frac = unreached.sum(axis=(1, 2)) / max(1, valid.sum())
-            keep = frac <= MAX_UNREACHED
+            # a value that holds the wanted output at most keys pins down little: skip it
+            share = allowed.sum(axis=(1, 2, 3)) / max(1, sp.pvalid[part].sum())
+            keep = (frac <= MAX_UNREACHED) & (share <= MAX_SHARE)
             rows, allowed, unreached = rows[keep], allowed[keep], unreached[keep]
             if not len(rows):
                 return
@@ -164,8 +210,12 @@ class Goal:
 
     # --- selectors ----------------------------------------------------------------------
     def check_sels(self, cost: int, sels: np.ndarray, refs: list[Ref]) -> None:
+        """New selectors finish aggregates directly, and their widths as positions to fetch."""
         if self.targets:
             self._sels_vs_targets(cost, sels, lambda j: refs[j], self.targets)
+            widths = sels.sum(axis=3).astype(np.float64)
+            self._eager_selects(cost + self.grammar.cost("selector_width"), widths,
+                                [partial(self._width, r) for r in refs], self.targets)
 
     def _scores(self, sels: np.ndarray, targets: list[Target], part: slice) -> np.ndarray:
         """(m, T) fraction of the examples in `part` where aggregate(sel, target) is right."""
@@ -207,24 +257,54 @@ class Goal:
                              encoding=CATEGORICAL)
         return build
 
-    def _gather(self, ref: Ref) -> Select:
-        return Select(indices, self.bank.node(ref), EQ)
+    def _gather_scores(self, wi: np.ndarray, hit: np.ndarray, targets: list[Target],
+                       part: slice) -> np.ndarray:
+        """(m, T) accuracy of aggregate(select(indices, w, ==), target) from key picks `wi`."""
+        allowed = np.stack([t.allowed[part] for t in targets])  # (T, b, N, N)
+        dok = np.stack([t.default_ok[part] for t in targets])  # (T, b, N)
+        t_idx = np.arange(len(targets))[:, None, None, None]
+        b_idx = np.arange(wi.shape[1])[None, None, :, None]
+        q_idx = np.arange(self.space.N)[None, None, None, :]
+        picked = allowed[t_idx, b_idx, q_idx, wi[None]]  # (T, m, b, N)
+        ok = np.where(hit[None], picked, dok[:, None]) | ~self.space.valid[part]
+        return ok.all(axis=3).mean(axis=2).T
 
-    def _eager_selects(self, cost: int, values: np.ndarray, refs: list[Ref],
+    def _node(self, item: Ref | Callable[[], Node]) -> Node:
+        return item() if callable(item) else self.bank.node(item)
+
+    def _gather(self, item: Ref | Callable[[], Node]) -> Select:
+        return Select(indices, self._node(item), EQ)
+
+    def _width(self, ref: Ref) -> SelectorWidth:
+        return SelectorWidth(self.bank.node(ref))
+
+    def _eager_selects(self, cost: int, values: np.ndarray,
+                       refs: list[Ref] | list[Callable[[], Node]],
                        targets: list[Target]) -> None:
-        """`select(indices, w, ==)` and `select(w, indices, ==)` for new numbers `w`, at once."""
+        """`select(indices, w, ==)` and `select(w, indices, ==)` for new numbers `w`, at once.
+
+        `refs` are bank entries or builders of the nodes computing `w`."""
         if not targets:
             return
         sp = self.space
         w_sel = self.grammar.cost("select") + self.grammar.cost("indices")
+        # only index-like values (integers from -1 to n) can pick positions
+        flat = values.reshape(len(values), -1)
+        index_like = ((flat == np.rint(flat)) & (flat >= -1) & (flat <= sp.N)).all(axis=1)
+        if not index_like.all():
+            keep = np.nonzero(index_like)[0]
+            if not len(keep):
+                return
+            values, refs = values[keep], [refs[i] for i in keep.tolist()]
         # select(indices, w, ==) picks key w[q]: a gather, no (q, k) matrix needed
         wi = np.clip(np.rint(values), 0, sp.N - 1).astype(np.int64)
         hit = (values == wi) & (values >= 0) & (values < sp.lengths[None, :, None])
-        b_idx = np.arange(sp.B)[None, :, None]
-        q_idx = np.arange(sp.N)[None, None, :]
-        accs = np.stack([
-            (np.where(hit, t.allowed[b_idx, q_idx, wi], t.default_ok[None]) | ~sp.valid)
-            .all(axis=2).mean(axis=1) for t in targets], axis=1)  # (m, T)
+        part = slice(0, PREFILTER)
+        small = self._gather_scores(wi[:, part], hit[:, part], targets, part)
+        rows = np.nonzero((small >= PREFILTER_PASS).any(axis=1))[0]
+        accs = np.zeros((len(values), len(targets)))
+        if len(rows):
+            accs[rows] = self._gather_scores(wi[rows], hit[rows], targets, slice(None))
         w_agg = self.grammar.cost("aggregate")
         for j, t in zip(*np.nonzero(accs >= self.threshold)):
             target = targets[t]
@@ -241,7 +321,7 @@ class Goal:
         sels = (values[rows][:, :, None, :] == idx[None, :, :, None]) & sp.pvalid
 
         def node(j: int) -> Callable[[], Node]:
-            return lambda: Select(self.bank.node(refs[j]), indices, EQ)
+            return lambda: Select(self._node(refs[j]), indices, EQ)
         self._sels_vs_targets(cost + w_sel, sels, node, targets, rows)
 
     # --- numbers ------------------------------------------------------------------------

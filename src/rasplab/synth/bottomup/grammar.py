@@ -22,11 +22,13 @@ from rasplab.synth.bottomup.values import BOOL, CAT, NUM
 DEFAULT_WEIGHTS: dict[str, int] = {
     # leaves
     "tokens": 1, "indices": 1, "length": 1, "full": 2,
-    # element-wise maps with a constant, and of two s-ops
-    "map": 1, "map.mul": 2, "map.div": 2, "map.mod": 2, "map.ne": 2, "map.le": 2, "map.ge": 2,
-    "binary": 1, "binary.mul": 2, "binary.min": 2, "binary.max": 2, "binary.le": 2,
+    # element-wise maps with a constant (indicator and not are nearly free), and of two s-ops;
+    # arithmetic costs more than selection so that the s-op bank grows slower than selectors
+    "map": 2, "map.indicator": 1, "map.not": 1, "map.mul": 3, "map.div": 3, "map.mod": 3,
+    "map.le": 3, "map.ge": 3,
+    "binary": 3, "binary.mul": 4, "binary.min": 4, "binary.max": 4, "binary.le": 4,
     # selectors: a select over the same s-op or against a leaf or a constant costs "select"
-    # plus its arguments; and/or/not combine selectors
+    # plus its arguments; and/or/not combine selectors (RASP's idiom for tie-breaks)
     "select": 1, "and": 1, "or": 1, "not": 2,
     # attention
     "aggregate": 1, "aggregate.cat": 2, "selector_width": 1,
@@ -124,6 +126,9 @@ class Abstraction:
     out: str
     cost: int
     build: Callable[..., Node]
+    #: optional vectorised meaning: `values(space, [arrays])` -> the result for a whole stack of
+    #: argument combinations ((m, B, N) s-ops, (m, B, N, N) selectors) in one numpy pass
+    values: Callable[..., np.ndarray] | None = None
 
 
 @dataclass

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from typing import Any, Sequence
 
 import numpy as np
 
-from rasplab.lang.ast import Map, Node, Selector
+from rasplab.lang.ast import Map, Node, Selector, SequenceMap
 from rasplab.lang.evaluator import Batch, evaluate
-from rasplab.lang.functions import Fn
+from rasplab.lang.functions import Fn, Slot
 from rasplab.synth.bottomup.bank import Bank
 from rasplab.synth.bottomup.enumerate import Enumerator, TimeUp
 from rasplab.synth.bottomup.goal import Candidate, Goal
@@ -104,6 +105,29 @@ def table_program(key: Node, inputs: Sequence[Sequence[Any]],
     return Map(Fn.table({k: table[k] for k in keys}), key)
 
 
+def pair_table_program(a: Node, b: Node, inputs: Sequence[Sequence[Any]],
+                       outputs: Sequence[Sequence[Any]]) -> Node | None:
+    """`(yes_table[b] if a else no_table[b])` with both tables read off all examples."""
+    try:
+        va, vb = evaluate(a, inputs, strict=False), evaluate(b, inputs, strict=False)
+    except Exception:
+        return None
+    votes: dict[tuple, Counter] = {}
+    overall: Counter = Counter()
+    for ra, rb, out in zip(va, vb, outputs):
+        for x, z, v in zip(ra, rb, out):
+            key = (type(v).__name__, v)
+            votes.setdefault((bool(x), bool(z)), Counter())[key] += 1
+            overall[key] += 1
+    common = overall.most_common(1)[0][0][1]
+
+    def branch(x: bool) -> Node:
+        table = {z: (votes[(x, z)].most_common(1)[0][0][1] if (x, z) in votes else common)
+                 for z in (False, True)}
+        return Map(Fn.table(table), b)
+    return SequenceMap(Fn("ifelse", (Slot(0), Slot(1), Slot(2))), branch(True), a, branch(False))
+
+
 class Driver:
     """Keeps the best program, verifies proposals, and decides when to stop or refine."""
 
@@ -122,11 +146,14 @@ class Driver:
     def propose(self, cand: Candidate) -> None:
         if cand.search_acc < 1.0 and cand.search_acc <= self.best_search_acc:
             return
-        if cand.how == "table":
+        if cand.how in ("table", "pair"):
             if self.table_checks >= MAX_TABLE_CHECKS:
                 return
             self.table_checks += 1
-            program = table_program(cand.build(), self.inputs, self.outputs)
+            if cand.how == "table":
+                program = table_program(cand.build(), self.inputs, self.outputs)
+            else:
+                program = pair_table_program(*cand.build(), self.inputs, self.outputs)
             if program is None:
                 return
         else:
@@ -138,13 +165,13 @@ class Driver:
         acc = float(ok.mean())
         if acc > self.best_acc or (acc == self.best_acc and cand.cost < self.best_cost):
             self.best, self.best_acc, self.best_cost = program, acc, cand.cost
-        if cand.search_acc > self.best_search_acc and cand.how != "table":
+        if cand.search_acc > self.best_search_acc and cand.how not in ("table", "pair"):
             self.best_search_acc = cand.search_acc
             if self.goal is not None:
                 self.goal.threshold = min(1.0, cand.search_acc + 1e-9)
         if acc == 1.0:
             raise Solved
-        if cand.search_acc == 1.0 and cand.how != "table" and self.can_refine:
+        if cand.search_acc == 1.0 and cand.how not in ("table", "pair") and self.can_refine:
             wrong = [i for i in np.nonzero(~ok)[0].tolist() if i not in self.search_ids]
             if wrong:
                 raise Refine(wrong[:4])

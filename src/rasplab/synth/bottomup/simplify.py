@@ -58,6 +58,8 @@ def _suggest(node: Node, names: dict[Node, str]) -> str:
             return {"lt": "prevs_strict", "le": "prevs", "gt": "nexts", "ge": "nexts_incl",
                     "eq": "same_pos", "ne": "other_pos"}.get(p, "sel_idx")
         if k == "indices" and p == "eq":
+            if q == "reversed_idx":
+                return "flip"
             return f"from_{q}" if len(q) < 16 else "gather"
         if q == "indices" and p == "eq":
             return f"to_{k}" if len(k) < 16 else "scatter"
@@ -84,7 +86,7 @@ def _suggest(node: Node, names: dict[Node, str]) -> str:
         word = _OP_WORDS.get(fn.op, fn.op)
         if fn.op == "sub" and parts == ["length", "indices"]:
             return "opp_idx"
-        if fn.op == "sub" and len(parts) == 2 and parts[0] == "opp_idx" and parts[1] == "1":
+        if fn.op == "sub" and len(parts) == 2 and parts[0] == "opp_idx" and parts[1] == "v1":
             return "reversed_idx"
         if len(parts) == 1:
             return f"{word}_{parts[0]}"

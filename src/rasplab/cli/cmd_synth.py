@@ -1,0 +1,57 @@
+"""`rasplab synth --examples FILE`: search for a RASP program that reproduces the examples.
+
+Prints the program as `.rasp` source (or, with `--json`, `program`, `sexpr`, `solved`,
+`accuracy`, `seconds`, `candidates`); `-o FILE.rasp` also writes the source. Exit status 1 when
+no program agrees with every example (the most accurate one found is still printed).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rasplab.cli.common import print_json
+from rasplab.errors import ExamplesError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("synth", help="synthesise a RASP program from examples",
+                       description="Search for a RASP program reproducing an examples file "
+                                   "(JSONL, one {\"input\": [...], \"output\": [...]} a line).")
+    p.add_argument("--examples", required=True, metavar="FILE", help="the JSONL examples file")
+    p.add_argument("--method", default="bottomup", help="bottomup (default), near or library")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                   help="search budget in seconds (default 60)")
+    p.add_argument("--weights", metavar="FILE.json",
+                   help="production costs overriding the defaults (bottomup)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", metavar="FILE.rasp", help="also write the program here")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rasplab.synth import synthesize
+    from rasplab.tasks import load_examples
+
+    if args.timeout <= 0:
+        raise ExamplesError(f"--timeout must be positive, got {args.timeout}")
+    examples = load_examples(args.examples)
+    options = {"seed": args.seed}
+    if args.weights:
+        options["weights"] = args.weights
+    result = synthesize(examples, method=args.method, budget=args.timeout, **options)
+    if args.output and result.source:
+        Path(args.output).write_text(result.source)
+    if args.json:
+        doc = result.to_json()
+        print_json({k: doc[k] for k in ("program", "sexpr", "solved", "accuracy", "seconds",
+                                         "candidates", "method", "cost", "interrupted")})
+    else:
+        if result.source:
+            sys.stdout.write(result.source if result.source.endswith("\n")
+                             else result.source + "\n")
+        state = "solved" if result.solved else "not solved"
+        print(f"# {state}: accuracy {result.accuracy:.3f} on {len(examples)} examples, "
+              f"{result.seconds:.2f} s, {result.candidates} candidates", file=sys.stderr)
+    return 0 if result.solved else 1
