@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="search budget in seconds (default 60)")
     p.add_argument("--weights", metavar="FILE.json",
                    help="production costs overriding the defaults (bottomup)")
+    p.add_argument("--library", metavar="FILE",
+                   help="a learned library (rasplab library -o FILE); implies --method library")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", metavar="FILE.rasp", help="also write the program here")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -40,7 +42,13 @@ def run(args: argparse.Namespace) -> int:
     options = {"seed": args.seed}
     if args.weights:
         options["weights"] = args.weights
-    result = synthesize(examples, method=args.method, budget=args.timeout, **options)
+    method = args.method
+    if args.library:
+        from rasplab.synth.library import load_library
+
+        options["library"] = load_library(args.library)
+        method = "library" if method == "bottomup" else method
+    result = synthesize(examples, method=method, budget=args.timeout, **options)
     if args.output and result.source:
         Path(args.output).write_text(result.source)
     if args.json:

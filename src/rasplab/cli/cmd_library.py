@@ -1,0 +1,93 @@
+"""`rasplab library`: learn a library of abstractions with Stitch, DreamCoder style.
+
+`--suite paper|tracr|all --budget S --iterations K` runs the loop (synthesise every task with the
+current library, compress all solutions, repeat), printing per iteration the tasks solved, the
+time and the abstractions learned as RASP functions, and saves the library (`-o`, default
+`library.json`) for `rasplab synth --library FILE`. `--corpus` compresses the hand-written
+standard library instead and shows the abstractions and the compression ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rasplab.cli.common import print_json
+from rasplab.errors import ExamplesError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("library", help="learn reusable abstractions (Stitch) over a task suite",
+                       description="DreamCoder-style library learning: synthesise the suite, "
+                                   "compress the solutions with Stitch, repeat.")
+    p.add_argument("--suite", default="paper", help="task suite: paper, tracr or all")
+    p.add_argument("--budget", type=float, default=30.0, metavar="S",
+                   help="search seconds per task and iteration (default 30)")
+    p.add_argument("--iterations", type=int, default=3, metavar="K",
+                   help="wake/compress iterations (default 3)")
+    p.add_argument("--examples", type=int, default=100, metavar="N",
+                   help="examples sampled per task (default 100)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=1, help="tasks searched in parallel")
+    p.add_argument("--max-arity", type=int, default=3)
+    p.add_argument("--compress-iterations", type=int, default=8, metavar="N",
+                   help="at most N abstractions per compression (default 8)")
+    p.add_argument("--corpus", action="store_true",
+                   help="compress the hand-written standard library instead of running the loop")
+    p.add_argument("-o", "--output", default="library.json", metavar="FILE",
+                   help="where to save the library (default library.json)")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.corpus:
+        return _corpus(args)
+    from rasplab.synth.library.loop import IterationReport, learn
+    from rasplab.tasks import get_suite
+
+    if args.budget <= 0:
+        raise ExamplesError(f"--budget must be positive, got {args.budget}")
+    if args.iterations < 1:
+        raise ExamplesError(f"--iterations must be at least 1, got {args.iterations}")
+    if args.examples < 1:
+        raise ExamplesError(f"--examples must be at least 1, got {args.examples}")
+    tasks = get_suite(args.suite)
+
+    def show(r: IterationReport) -> None:
+        if args.json:
+            return
+        new = f" (new: {', '.join(r.newly_solved)})" if r.newly_solved else ""
+        print(f"iteration {r.iteration}: solved {r.solved}/{r.total} in {r.seconds:.1f} s"
+              f"{new}; {r.library_size} abstractions, compression {r.compression_ratio:.2f}x")
+        for d in r.abstractions:
+            print(f"  {d}")
+        sys.stdout.flush()
+    reports, _ = learn(tasks, budget=args.budget, iterations=args.iterations, out=args.output,
+                       n_examples=args.examples, seed=args.seed,
+                       compress_iterations=args.compress_iterations, max_arity=args.max_arity,
+                       workers=args.workers, on_iteration=show)
+    if args.json:
+        print_json([r.to_json() for r in reports])
+    else:
+        print(f"# library saved to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _corpus(args: argparse.Namespace) -> int:
+    from rasplab.synth.library import Library, compress, hand_written_corpus, save_library, to_def
+
+    corpus = hand_written_corpus()
+    result = compress(list(corpus.values()), iterations=args.compress_iterations,
+                      max_arity=args.max_arity)
+    save_library(Library(result.abstractions, corpus), args.output)
+    if args.json:
+        print_json({"programs": len(corpus), "compression_ratio": result.ratio,
+                    "original_cost": result.original_cost, "final_cost": result.final_cost,
+                    "abstractions": [{**a.to_json(), "def": to_def(a)}
+                                     for a in result.abstractions]})
+        return 0
+    print(f"{len(corpus)} programs, compression ratio {result.ratio:.2f}x "
+          f"(cost {result.original_cost:.0f} -> {result.final_cost:.0f})")
+    for a in result.abstractions:
+        print(f"  {to_def(a)}    # {len(a.uses)} uses")
+    return 0

@@ -1,0 +1,49 @@
+"""Library learning: Stitch abstractions from solved programs, fed back into bottom-up search.
+
+`synthesize(inputs, outputs, budget=..., library=FILE)` is the `"library"` synthesis method: the
+bottom-up engine with the library's abstractions as single-step productions. `learn` runs the
+DreamCoder-style loop (synthesise the suite, compress the solutions, add the abstractions).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.values import Space
+from rasplab.synth.library.abstractions import productions, to_def
+from rasplab.synth.library.compress import Compression, LearnedAbstraction, compress
+from rasplab.synth.library.corpus import hand_written_corpus, program_to_sexpr
+from rasplab.synth.library.io import Library, load_library, save_library
+from rasplab.synth.result import SynthResult
+
+#: examples used to decide the kinds of an abstraction's arguments on a task
+PROBE_EXAMPLES = 16
+
+
+def grammar_with_library(library: Library | str | None, inputs: list[list[Any]],
+                         outputs: list[list[Any]], weights: Any = None) -> Grammar:
+    """The bottom-up grammar (`weights`) plus the library's abstractions for this task."""
+    grammar = Grammar.load(weights)
+    if library is None:
+        return grammar
+    lib = load_library(library)
+    probe = Space(inputs[:PROBE_EXAMPLES], outputs[:PROBE_EXAMPLES])
+    return grammar.with_abstractions(*productions(lib.abstractions, probe))
+
+
+def synthesize(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
+               library: Library | str | None = None, weights: Any = None,
+               **options: Any) -> SynthResult:
+    """Bottom-up search with a learned library (a `Library` or a library file)."""
+    from rasplab.synth.bottomup.search import search
+
+    grammar = grammar_with_library(library, inputs, outputs, weights)
+    result = search(inputs, outputs, budget=budget, weights=grammar, **options)
+    result.method = "library"
+    result.stats["abstractions"] = len(grammar.abstractions)
+    return result
+
+
+__all__ = ["Compression", "LearnedAbstraction", "Library", "compress", "grammar_with_library",
+           "hand_written_corpus", "load_library", "productions", "program_to_sexpr",
+           "save_library", "synthesize", "to_def"]

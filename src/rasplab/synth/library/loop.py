@@ -1,0 +1,174 @@
+"""The DreamCoder-style loop: wake (synthesise every task with the library), then compress.
+
+Each iteration attempts every task of the suite under a per-task budget with the current library,
+keeps the shortest solution found per task so far, compresses all solutions with Stitch, and
+makes the abstractions found the library of the next iteration. Iteration 1 has an empty library,
+so it is the plain engine: the reports compare directly across iterations.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from rasplab.errors import CompileError
+from rasplab.synth.library.abstractions import to_def
+from rasplab.synth.library.compress import compress
+from rasplab.synth.library.corpus import program_to_sexpr
+from rasplab.synth.library.io import Library, save_library
+
+N_EXAMPLES = 100
+
+
+@dataclass
+class TaskOutcome:
+    """One task's search in one iteration."""
+
+    task: str
+    solved: bool
+    accuracy: float
+    seconds: float
+    candidates: int
+    sexpr: str = ""
+    interrupted: bool = False
+
+
+@dataclass
+class IterationReport:
+    """One iteration: what was solved, how long it took, and the library learned after it."""
+
+    iteration: int
+    solved: int
+    total: int
+    seconds: float
+    search_seconds: float
+    abstractions: list[str]
+    newly_solved: list[str] = field(default_factory=list)
+    library_size: int = 0
+    compression_ratio: float = 1.0
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def task_examples(name: str, n: int, seed: int) -> tuple[list, list]:
+    """The examples the loop searches on for a task (fixed per task and seed)."""
+    from rasplab.tasks import get_task
+
+    task = get_task(name)
+    xs = task.sample(n, seed)
+    return xs, task.outputs(xs)
+
+
+def solve_task(name: str, library: Library | None, budget: float, n_examples: int,
+               seed: int) -> TaskOutcome:
+    """Search one task (with the library's abstractions when it has any)."""
+    from rasplab.synth.library import synthesize
+
+    xs, ys = task_examples(name, n_examples, seed)
+    lib = library if library is not None and library.abstractions else None
+    result = synthesize(xs, ys, budget=budget, library=lib, progress=False, seed=seed)
+    sexpr = ""
+    if result.solved and result.program is not None:
+        try:
+            sexpr = program_to_sexpr(result.program)
+        except CompileError:
+            sexpr = ""
+    return TaskOutcome(name, result.solved, result.accuracy, result.seconds, result.candidates,
+                       sexpr, result.interrupted)
+
+
+def _wake(tasks: list[str], library: Library, budget: float, n_examples: int, seed: int,
+          workers: int, bar: Any) -> list[TaskOutcome]:
+    outcomes: list[TaskOutcome] = []
+    if workers <= 1:
+        for name in tasks:
+            if bar is not None:
+                bar.set_postfix(task=name, refresh=True)
+            out = solve_task(name, library, budget, n_examples, seed)
+            outcomes.append(out)
+            if bar is not None:
+                bar.update(1)
+            if out.interrupted:
+                raise KeyboardInterrupt
+        return outcomes
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(solve_task, name, library, budget, n_examples, seed)
+                   for name in tasks]
+        for fut in futures:
+            outcomes.append(fut.result())
+            if bar is not None:
+                bar.update(1)
+    return outcomes
+
+
+def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
+          library: Library | None = None, out: str | Path | None = None,
+          n_examples: int = N_EXAMPLES, seed: int = 0, compress_iterations: int = 8,
+          max_arity: int = 3, workers: int = 1, progress: bool | None = None,
+          on_iteration: Callable[[IterationReport], None] | None = None
+          ) -> tuple[list[IterationReport], Library]:
+    """Run the loop over `tasks`; returns one report per iteration and the final library.
+
+    Ctrl-C stops after the task being searched and keeps (and saves) the library so far.
+    """
+    library = library or Library()
+    solutions: dict[str, str] = dict(library.solutions)
+    reports: list[IterationReport] = []
+    bar = _bar(len(tasks) * iterations, progress)
+    ever: set[str] = set(solutions)
+    try:
+        for it in range(1, iterations + 1):
+            start = time.monotonic()
+            if bar is not None:
+                bar.set_description(f"library iteration {it}")
+            outcomes = _wake(tasks, library, budget, n_examples, seed, workers, bar)
+            for o in outcomes:
+                if o.solved and o.sexpr and (o.task not in solutions
+                                             or len(o.sexpr) < len(solutions[o.task])):
+                    solutions[o.task] = o.sexpr
+            library, ratio = _abstraction_phase(solutions, compress_iterations, max_arity)
+            solved_now = {o.task for o in outcomes if o.solved}
+            report = IterationReport(
+                iteration=it, solved=len(solved_now), total=len(tasks),
+                seconds=round(time.monotonic() - start, 2),
+                search_seconds=round(sum(o.seconds for o in outcomes), 2),
+                abstractions=[to_def(a) for a in library.abstractions],
+                newly_solved=sorted(solved_now - ever), library_size=len(library.abstractions),
+                compression_ratio=round(ratio, 3),
+                tasks={o.task: {"solved": o.solved, "seconds": round(o.seconds, 2),
+                                "accuracy": round(o.accuracy, 4)} for o in outcomes})
+            ever |= solved_now
+            reports.append(report)
+            if out is not None:
+                save_library(library, out)
+            if on_iteration is not None:
+                on_iteration(report)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if bar is not None:
+            bar.close()
+    if out is not None:
+        save_library(library, out)
+    return reports, library
+
+
+def _abstraction_phase(solutions: dict[str, str], iterations: int, max_arity: int
+                       ) -> tuple[Library, float]:
+    """Compress every solution so far; the abstractions become the next library."""
+    corpus = list(solutions.values())
+    if len(corpus) < 2:
+        return Library([], dict(solutions)), 1.0
+    result = compress(corpus, iterations=iterations, max_arity=max_arity)
+    return Library(result.abstractions, dict(solutions)), result.ratio
+
+
+def _bar(total: int, progress: bool | None) -> Any:
+    if progress is False:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, unit="task", leave=False, disable=None if progress is None else False)
