@@ -62,15 +62,15 @@ def test_similarity_is_one_for_the_selector_itself_and_lower_otherwise():
 
 
 def test_imperfect_model_reports_where_it_is_wrong():
-    # a "model" that reverses, except that it gets every input starting with "c" wrong
+    # a "model" that reverses, except on inputs longer than 2 that start with "c", end with "a"
     def flawed(x):
         out = x[::-1]
-        return ["a"] * len(x) if x[0] == "c" and len(x) > 2 else out
+        return ["a"] * len(x) if x[0] == "c" and x[-1] == "a" and len(x) > 2 else out
 
     oracle = from_function(flawed, VOCAB, 6, task=None)
-    result = distill(oracle, n=150, budget=30, held_out=400)
-    # about 2/9 of uniform inputs start with "c" and are longer than 2: reverse agrees on ~78%
-    assert 0.7 < result.agreement < 0.9
+    result = distill(oracle, n=200, budget=30, held_out=400)
+    # about 1/9 of inputs are affected: reverse agrees with the model on ~90% of them
+    assert 0.8 < result.agreement < 0.97
     assert result.verification.examples_of_disagreement
     # the best program under the noisy objective is reverse itself
     ref = Aggregate(select(indices, length - indices - 1, EQ), tokens)

@@ -94,30 +94,37 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
         prior_table = [{"head": m.head, "selector": _selector_text(m.selector),
                         "score": round(m.score, 4)} for m in best]
 
-    # search, with counterexample queries between rounds
+    # search, with counterexample queries between rounds; the program kept is the one that
+    # agrees best with the model on fresh inputs (on noisy models the search can overfit)
     deadline = start + budget
     result = None
+    best_score = -1.0
     candidates = 0
     used_rounds = 0
     for r in range(rounds):
-        used_rounds = r + 1
         remaining = deadline - time.perf_counter()
         if remaining <= 0.5 and result is not None:
             break
+        used_rounds = r + 1
         round_budget = max(remaining / max(rounds - r, 1) * (2 if r == 0 else 1), 1.0)
         found = _search(list(zip(xs, ys)), min(round_budget, max(remaining, 1.0)), priors,
                         seed + r)
         candidates += getattr(found, "candidates", 0)
-        if found.program is not None and (result is None or found.accuracy >= 0.0):
-            result = found
-        if result is None or result.program is None:
+        if found.program is None:
             continue
         fresh = dedupe(sample(pool, rng))
-        bad = disagreements(run_program(result.program, fresh), oracle(fresh))
+        bad = disagreements(run_program(found.program, fresh), oracle(fresh))
+        score = 1.0 - len(bad) / max(len(fresh), 1)
+        if score > best_score:
+            result, best_score = found, score
         if not bad:
             break
         known = {tuple(x) for x in xs}
-        new = [fresh[i] for i in bad if tuple(fresh[i]) not in known][: max(20, n // 4)]
+        if found.solved:  # real counterexamples: the program fits every query but not these
+            new = [fresh[i] for i in bad]
+        else:  # the model contradicts every program found (noisy): more data, not its mistakes
+            new = fresh
+        new = [x for x in new if tuple(x) not in known][: max(20, n // 2)]
         xs = xs + new
         ys = ys + oracle(new)
     if result is None or result.program is None:
