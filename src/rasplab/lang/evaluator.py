@@ -84,6 +84,15 @@ class RankSelect:
 
 def _dedupe(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     """Distinct values and, for each input value, the index of its distinct value."""
+    kinds = set(map(type, values))
+    if float not in kinds and not any(issubclass(k, float) for k in kinds):
+        # no NaN possible: (type, value) pairs are the keys, deduplicated at C speed
+        keys = list(zip(map(type, values), values))
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}
+        order = sorted(first.values())
+        position = {keys[i]: j for j, i in enumerate(order)}
+        remap = np.fromiter(map(position.__getitem__, keys), dtype=np.int64, count=len(keys))
+        return [values[i] for i in order], remap
     index: dict[Any, int] = {}
     table: list[Any] = []
     remap = np.empty(len(values), dtype=np.int64)
@@ -113,8 +122,8 @@ def _occurring(codes: np.ndarray, space: int) -> np.ndarray:
 
 def _homogeneous(values: Sequence[Any]) -> bool:
     """True when numpy compares these values as Python does: all numbers, or all strings."""
-    return (all(is_number(v) for v in values)
-            or all(isinstance(v, str) for v in values))
+    kinds = set(map(type, values))
+    return kinds <= {int, float} or kinds == {str}
 
 
 def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
@@ -124,10 +133,11 @@ def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
     kinds = set(map(type, flat))
     if kinds not in ({str}, {int}):
         return None
-    uniq, inverse = np.unique(np.array(flat), return_inverse=True)
+    table = sorted(dict.fromkeys(flat))
+    position = {t: i for i, t in enumerate(table)}
     codes = np.full(valid.shape, -1, dtype=np.int64)
-    codes[valid] = inverse.reshape(-1)
-    return uniq.tolist(), codes
+    codes[valid] = np.fromiter(map(position.__getitem__, flat), dtype=np.int64, count=len(flat))
+    return table, codes
 
 
 class Batch:
@@ -351,30 +361,32 @@ class Batch:
             width = np.count_nonzero(sel, axis=-1)
         return SOpValue(np.where(self.valid, width, -1), list(range(self.n + 1)))
 
-    def _rank_counts(self, sel: RankSelect) -> np.ndarray:
-        """C[b, r]: how many (real) keys of input b have rank r."""
-        b = len(self.lengths)
-        flat = (np.arange(b)[:, None] * sel.n_ranks + sel.key_ranks)[self.valid]
-        return np.bincount(flat, minlength=b * sel.n_ranks).reshape(b, sel.n_ranks)
+    def _rank_counts(self, sel: RankSelect) -> tuple[np.ndarray, np.ndarray]:
+        """Flat C[b * R + r] (how many real keys of input b have rank r) and, per query, the
+        flat index b * R + its rank."""
+        offset = np.arange(0, len(self.lengths) * sel.n_ranks, sel.n_ranks,
+                           dtype=np.int64)[:, None]
+        keys = (sel.key_ranks + offset)[self.valid]
+        counts = np.bincount(keys, minlength=len(self.lengths) * sel.n_ranks)
+        return counts.astype(np.int32), sel.query_ranks + offset
 
     def _rank_width(self, sel: RankSelect) -> np.ndarray:
         """Selector width from rank histograms: O(batch * n) instead of O(batch * n * n)."""
-        counts = self._rank_counts(sel)
-        below = np.cumsum(counts, axis=1) - counts  # keys of smaller rank
-        q = sel.query_ranks.astype(np.int64)
-        eq = np.take_along_axis(counts, q, axis=1)
-        lt = np.take_along_axis(below, q, axis=1)
+        counts, at = self._rank_counts(sel)
+        upto = np.cumsum(counts.reshape(-1, sel.n_ranks), axis=1, dtype=np.int32).ravel()
+        eq = counts[at].astype(np.int64)
+        le = upto[at].astype(np.int64)
         total = self.lengths[:, None]
-        return {"eq": eq, "ne": total - eq, "lt": lt, "le": lt + eq, "gt": total - lt - eq,
-                "ge": total - lt}[sel.op]
+        return {"eq": eq, "ne": total - eq, "lt": le - eq, "le": le, "gt": total - le,
+                "ge": total - le + eq}[sel.op]
 
     def _selected(self, node: Aggregate) -> tuple[np.ndarray, np.ndarray, Any]:
         """Per query: how many keys it selects, one selected key, and a way to get the rows."""
         sel = self._value(node.selector)
         if isinstance(sel, RankSelect) and sel.op == "eq":
             b = len(self.lengths)
-            count = np.take_along_axis(self._rank_counts(sel), sel.query_ranks.astype(np.int64),
-                                       axis=1)
+            counts, at = self._rank_counts(sel)
+            count = counts[at].astype(np.int64)
             # some key of each rank (which one does not matter: a query that selects several
             # keys either sees one shared value or is handled as mixed)
             key_of = np.zeros((b, sel.n_ranks), dtype=np.int64)
@@ -449,18 +461,33 @@ class Batch:
 
 
 def _as_tokens(x: Any) -> list[Token]:
-    if isinstance(x, str):
-        return list(x)
-    return list(x)
+    return x if isinstance(x, list) else list(x)  # read only: lists need no copy
 
 
-def _chunks(lengths: list[int]) -> Iterable[list[int]]:
+def _matrix_free(program: Node) -> bool:
+    """True when no (batch, n, n) selector matrix will be built: every select compares with
+    a plain predicate and only feeds selector widths or ==/TRUE aggregates."""
+    if isinstance(program, Selector):
+        return False
+    for node in walk(program):
+        if isinstance(node, Selector) and not (
+                isinstance(node, Select) and node.predicate.args == (SLOT0, SLOT1)
+                and node.predicate.op in (*COMPARISONS, "true", "false")):
+            return False
+        if isinstance(node, Aggregate) and not (
+                isinstance(node.selector, Select) and node.selector.predicate.op in ("eq", "true")):
+            return False
+    return True
+
+
+def _chunks(lengths: list[int], cells: int | None = None) -> Iterable[list[int]]:
     """Indices grouped by similar length, each group small enough for (batch, n, n) arrays."""
+    cells = cells or CHUNK_CELLS
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     group: list[int] = []
     for i in order:
         n = lengths[i]
-        if group and (len(group) + 1) * n * n > CHUNK_CELLS:
+        if group and (len(group) + 1) * n * n > cells:
             yield group
             group = []
         group.append(i)
@@ -480,7 +507,10 @@ def evaluate(program: Node, inputs: Sequence[Sequence[Token] | str], *,
         if not s:
             raise RaspRuntimeError(f"input {i} is empty; RASP inputs are non-empty sequences")
     out: list[Any] = [None] * len(seqs)
-    for group in _chunks([len(s) for s in seqs]):
+    # without selector matrices a chunk costs O(batch * n): larger chunks amortise the per-chunk
+    # work on value tables
+    cells = CHUNK_CELLS * (16 if _matrix_free(program) else 1)
+    for group in _chunks([len(s) for s in seqs], cells):
         batch = Batch([seqs[i] for i in group], strict=strict, origin=group, all_inputs=seqs)
         value = batch.value(program)
         if isinstance(program, Selector):
