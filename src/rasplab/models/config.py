@@ -40,7 +40,7 @@ class TransformerConfig:
 class TrainConfig:
     """Everything `train(task, config)` needs; `None` sizes are derived from the task's program."""
 
-    steps: int = 3000
+    steps: int = 2000
     batch_size: int = 128
     lr: float = 3e-3
     min_lr_frac: float = 0.05  # cosine decay to lr * min_lr_frac
@@ -51,7 +51,7 @@ class TrainConfig:
     d_model: int = 64
     n_layers: int | None = None  # None: max(2, attention depth of the reference program)
     n_heads: int | None = None  # None: max(2, most selectors in one layer of the program)
-    d_mlp: int | None = None  # None: 4 * d_model
+    d_mlp: int | None = None  # None: 2 * d_model
     causal: bool = False
     attn_supervision: bool = False
     attn_weight: float = 100.0  # the RASP paper's weight on the attention MSE
@@ -66,8 +66,17 @@ class TrainConfig:
         return asdict(self)
 
 
-#: settings that differ from TrainConfig's defaults for particular tasks (measured; see README)
-TASK_DEFAULTS: dict[str, dict[str, Any]] = {}
+#: per-task settings (measured; see README). Layers and heads are those the reference program
+#: needs (`supervision.program_shape`, at least 2 x 2), so every selector gets a head to supervise.
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "reverse": {"n_layers": 2, "n_heads": 2, "steps": 3000},
+    "hist": {"n_layers": 2, "n_heads": 2, "steps": 1500},
+    "double_hist": {"n_layers": 2, "n_heads": 2},
+    "sort": {"n_layers": 2, "n_heads": 2},
+    "most_freq": {"n_layers": 3, "n_heads": 4, "steps": 2500},
+    "dyck1": {"n_layers": 2, "n_heads": 2},
+    "dyck2": {"n_layers": 4, "n_heads": 2},
+}
 
 
 def for_task(task_name: str, **overrides: Any) -> TrainConfig:

@@ -169,7 +169,7 @@ def build_model(task: Any, config: TrainConfig) -> tuple[TrainedModel, list[Supe
     cfg = TransformerConfig(n_tokens=len(vocab) + 2, n_out=1, d_model=config.d_model,
                             n_ctx=task.max_len + config.length_gen_extra + 1,
                             n_layers=n_layers, n_heads=n_heads,
-                            d_mlp=config.d_mlp or 4 * config.d_model, causal=config.causal)
+                            d_mlp=config.d_mlp or 2 * config.d_model, causal=config.causal)
     heads: list[SupervisedHead] = []
     dropped: list[str] = []
     if config.attn_supervision:
