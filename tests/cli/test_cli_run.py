@@ -92,3 +92,29 @@ def test_task_vocabulary_check_uses_the_task(capsys):
         task.check_input(["Q"])
     assert main(["run", "first", "hello" * 3]) == 0  # longer than max_len is fine for a program
     assert capsys.readouterr().out.strip().endswith("h " * 14 + "h")
+
+
+def test_model_files_run_through_their_own_predict(tmp_path, capsys):
+    import torch
+
+    from rasplab.compiler import compile_program, save_compiled
+    from rasplab.lang.library import get_program
+    from rasplab.models import TrainedModel, Transformer, TransformerConfig, save_model
+
+    compiled = tmp_path / "rev.safetensors"
+    save_compiled(compile_program(get_program("reverse"), list("abc"), 5), compiled)
+    assert main(["run", str(compiled), "abc", "cab", "--json"]) == 0
+    assert capsys.readouterr().out.splitlines() == ['["c", "b", "a"]', '["b", "a", "c"]']
+
+    torch.manual_seed(0)
+    net = Transformer(TransformerConfig(n_tokens=5, n_out=3, n_ctx=6, d_model=8, n_layers=1,
+                                        n_heads=1, d_mlp=8))
+    model = TrainedModel(net, tuple("abc"), (0, 1, 2), task="hist", max_len=5)
+    trained = tmp_path / "hist.safetensors"
+    save_model(model, trained)
+    xs = ["abca", "cc"]
+    assert main(["run", str(trained), *xs, "--json"]) == 0
+    got = [json.loads(s) for s in capsys.readouterr().out.splitlines()]
+    assert got == model.predict([list(x) for x in xs])
+    r = cli("run", str(trained), "abz")
+    assert r.returncode == 2 and "'z' at position 2" in r.stderr
