@@ -30,9 +30,9 @@ MAX_BOOLS = 64
 #: fraction of positions an aggregate target may leave to the default
 MAX_UNREACHED = 0.5
 #: checks look at the first few (longest) examples before all of them; a candidate must get
-#: all but one of those right to be looked at further (noise tolerant, yet cheap)
-PREFILTER = 3
-PREFILTER_PASS = (PREFILTER - 1) / PREFILTER - 1e-9
+#: half of those right to be looked at further (tolerates noisy labels, yet cheap)
+PREFILTER = 4
+PREFILTER_PASS = 0.5 - 1e-9
 
 
 @dataclass
