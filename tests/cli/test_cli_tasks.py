@@ -2,7 +2,7 @@
 import json
 
 from rasplab.cli.main import main
-from rasplab.tasks import get_task, list_tasks, load_examples
+from rasplab.tasks import get_task, list_tasks, load_examples, make_dataset
 
 
 def test_tasks_lists_every_task(capsys):
@@ -26,6 +26,7 @@ def test_data_writes_a_labelled_seeded_file(tmp_path, capsys):
     assert summary["n"] == 30 and summary["max_len"] <= 5
     examples = load_examples(path)
     assert all(list(e.output) == sorted(e.input) for e in examples)
+    assert examples == make_dataset("sort", 30, seed=4, max_len=5)
     again = tmp_path / "e.jsonl"
     assert main(["data", "sort", "--n", "30", "--max-len", "5", "--seed", "4", "-o",
                  str(again)]) == 0

@@ -23,23 +23,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rasplab.tasks import get_task, make_dataset, write_examples
+    import numpy as np
+    from tqdm import tqdm
+
+    from rasplab.tasks import get_task, write_examples
     from rasplab.tasks.examples import dumps_example
 
     task = get_task(args.task)
     if args.n < 1:
         raise ExamplesError(f"--n must be at least 1, got {args.n}")
-    data = make_dataset(task, args.n, seed=args.seed, max_len=args.max_len,
-                        min_len=args.min_len)
+    inputs = task.sample(args.n, np.random.default_rng(args.seed), min_len=args.min_len,
+                         max_len=args.max_len)
+    outputs: list[list] = []
+    status = 0
+    step = 2000
+    try:  # labelled in steps, so that Ctrl-C still writes the examples labelled so far
+        with tqdm(total=len(inputs), desc=f"labelling {task.name}", unit="ex", file=sys.stderr,
+                  disable=len(inputs) < 20_000 or None, leave=False) as bar:
+            for start in range(0, len(inputs), step):
+                outputs.extend(task.outputs(inputs[start:start + step]))
+                bar.update(min(step, len(inputs) - start))
+    except KeyboardInterrupt:
+        print(f"rasplab data: interrupted; writing the {len(outputs)} examples labelled so far",
+              file=sys.stderr)
+        status = 130
+    inputs = inputs[: len(outputs)]
     if args.out is None:
-        sys.stdout.writelines(dumps_example(e.input, e.output) + "\n" for e in data)
-        return 0
-    write_examples(args.out, [e.input for e in data], [e.output for e in data])
-    lengths = [len(e.input) for e in data]
+        sys.stdout.writelines(dumps_example(x, y) + "\n" for x, y in zip(inputs, outputs))
+        return status
+    write_examples(args.out, inputs, outputs)
+    lengths = [len(x) for x in inputs] or [0]
     if args.json:
-        print_json({"task": task.name, "n": len(data), "file": args.out, "seed": args.seed,
+        print_json({"task": task.name, "n": len(inputs), "file": args.out, "seed": args.seed,
                     "min_len": min(lengths), "max_len": max(lengths)})
     else:
-        print(f"wrote {len(data)} examples of {task.name} (lengths {min(lengths)}-"
+        print(f"wrote {len(inputs)} examples of {task.name} (lengths {min(lengths)}-"
               f"{max(lengths)}, seed {args.seed}) to {args.out}")
-    return 0
+    return status
