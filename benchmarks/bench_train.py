@@ -25,13 +25,13 @@ def pct(x: float | None) -> str:
 
 def markdown(rows: list[dict]) -> str:
     lines = ["| task | attention supervision | layers × heads | steps | held-out token acc. % "
-             "| held-out sequence acc. % | longer inputs token acc. % | train time s |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| held-out sequence acc. % | longer inputs token acc. % | wall s | CPU s |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         lines.append(f"| {r['task']} | {'yes' if r['attn_supervision'] else 'no'} | "
                      f"{r['layers']} × {r['heads']} | {r['steps']} | {pct(r['accuracy'])} | "
                      f"{pct(r['sequence_accuracy'])} | {pct(r['length_gen_accuracy'])} | "
-                     f"{r['seconds']:.0f} |")
+                     f"{r['seconds']:.0f} | {r['cpu_seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--attn-supervision", action="store_true",
                    help="pull heads toward the reference program's selector patterns")
     p.add_argument("--attn-weight", type=float, help="weight of the attention MSE (default 100)")
-    p.add_argument("--threads", type=int, help="torch threads (default: 2)")
+    p.add_argument("--threads", type=int, help="torch threads (default: 1)")
     p.add_argument("--plot", help="learning-curve PNG (default: the model file with .png)")
     p.add_argument("--no-plot", action="store_true", help="do not write the learning curve")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

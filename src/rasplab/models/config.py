@@ -59,7 +59,7 @@ class TrainConfig:
     n_test: int = 2_000  # held-out inputs (none of them in the training pool)
     length_gen_extra: int = 4  # also evaluate on inputs up to max_len + this
     eval_every: int = 250
-    threads: int = 2
+    threads: int = 1  # 2 threads on 2 cores shared with other work spin and slow down ~10x
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
