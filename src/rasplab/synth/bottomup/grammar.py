@@ -138,7 +138,7 @@ class Grammar:
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     arith_consts: tuple[float, ...] = (1, 2)
     scale_consts: tuple[float, ...] = (2,)
-    compare_consts: tuple[float, ...] = (0, 1, 0.5)
+    compare_consts: tuple[float, ...] = (0, 1, 2, 0.5)
     abstractions: tuple[Abstraction, ...] = ()
     #: a last-step table may have at most this many entries
     max_table: int = 12
