@@ -21,7 +21,10 @@ def test_train_writes_model_and_curve(tmp_path: Path, capsys) -> None:
     assert out.is_file() and out.with_suffix(".png").stat().st_size > 1000
     model = load_model(out)
     assert model.task == "hist" and model.info["metrics"]["accuracy"] == doc["accuracy"]
-    assert all(v in model.output_vocab for v in model.predict(["abca"])[0])
+    predicted = model.predict(["abca"])[0]
+    assert all(v in model.output_vocab for v in predicted)
+    assert main(["run", str(out), "abca", "--json"]) == 0  # `run` runs it like a program
+    assert json.loads(capsys.readouterr().out.strip()) == predicted
 
 
 def test_train_unknown_task_is_one_line_exit_2(capsys) -> None:
