@@ -133,9 +133,26 @@ def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
     kinds = set(map(type, flat))
     if kinds not in ({str}, {int}):
         return None
+    codes = np.full(valid.shape, -1, dtype=np.int64)
+    if kinds == {int}:
+        try:
+            values = np.fromiter(flat, dtype=np.int64, count=len(flat))
+        except OverflowError:
+            return None
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1 << 20:  # a lookup table instead of a sort
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[values - lo] = True
+            uniq = np.flatnonzero(present)
+            lookup = np.zeros(hi - lo + 1, dtype=np.int64)
+            lookup[uniq] = np.arange(len(uniq))
+            codes[valid] = lookup[values - lo]
+            return (uniq + lo).tolist(), codes
+        uniq, inverse = np.unique(values, return_inverse=True)
+        codes[valid] = inverse.reshape(-1)
+        return uniq.tolist(), codes
     table = sorted(dict.fromkeys(flat))
     position = {t: i for i, t in enumerate(table)}
-    codes = np.full(valid.shape, -1, dtype=np.int64)
     codes[valid] = np.fromiter(map(position.__getitem__, flat), dtype=np.int64, count=len(flat))
     return table, codes
 
@@ -366,7 +383,8 @@ class Batch:
         flat index b * R + its rank."""
         offset = np.arange(0, len(self.lengths) * sel.n_ranks, sel.n_ranks,
                            dtype=np.int64)[:, None]
-        keys = (sel.key_ranks + offset)[self.valid]
+        keys = sel.key_ranks + offset
+        keys = keys.ravel() if self.dense else keys[self.valid]
         counts = np.bincount(keys, minlength=len(self.lengths) * sel.n_ranks)
         return counts.astype(np.int32), sel.query_ranks + offset
 
