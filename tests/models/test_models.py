@@ -9,8 +9,15 @@ import pytest
 import torch
 
 from rasplab.errors import ExamplesError, ModelFileError
-from rasplab.models import (TrainConfig, load_model, plan_heads, program_shape, save_model,
-                            strip_bos, train)
+from rasplab.models import (
+    TrainConfig,
+    load_model,
+    plan_heads,
+    program_shape,
+    save_model,
+    strip_bos,
+    train,
+)
 from rasplab.models.supervision import attention_mse, selection_masks, targets
 from rasplab.models.train import build_model
 
@@ -137,3 +144,12 @@ def test_numeric_outputs_become_classes_of_the_values_seen() -> None:
     result = train(task, TrainConfig(steps=40, **TINY), progress=False)
     assert result.model.output_vocab == tuple(k / 2 for k in range(1, 6))
     assert all(isinstance(v, float) for row in result.model.predict([list("ab")]) for v in row)
+
+
+def test_same_seed_gives_the_same_model() -> None:
+    cfg = TrainConfig(steps=15, seed=5, **TINY)
+    a = train(ToyTask(), cfg, progress=False).model
+    b = train(ToyTask(), cfg, progress=False).model
+    inputs = [list("abcd"), list("dca")]
+    for x, y in zip(a.logits(inputs), b.logits(inputs)):
+        assert np.array_equal(x, y)
