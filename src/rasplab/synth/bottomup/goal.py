@@ -20,7 +20,7 @@ from rasplab.lang.ast import (CATEGORICAL, Aggregate, Node, Select, SelectorWidt
 from rasplab.lang.functions import EQ, binary
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.grammar import Grammar
-from rasplab.synth.bottomup.values import BOOL, CAT, KINDS, NUM, Space
+from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
 
 TOL = 1e-6
 MAX_TARGETS = 24
@@ -68,9 +68,8 @@ class Goal:
         self.bools: list[tuple[Ref, int, np.ndarray]] = []
         #: search accuracy a candidate must reach to be worth proposing (the driver raises it)
         self.threshold = 1e-9
-        self.y_has_missing = {k: bool(np.isnan(space.y[k][space.valid]).any()) for k in KINDS}
         yv = space.y[NUM][space.valid]
-        self.invertible = space.y_kind == NUM and not self.y_has_missing[NUM]
+        self.invertible = space.y_kind == NUM and not np.isnan(yv).any()
         self.y_nonzero = self.invertible and bool((np.abs(yv) > TOL).all())
         self.tabular = len(space.y_table) <= grammar.max_table
 
@@ -79,10 +78,6 @@ class Goal:
         """(m, B, N) positionwise matches -> (m,) fraction of examples matched everywhere."""
         return (match | ~self.space.valid).all(axis=2).mean(axis=1)
 
-    def _offer(self, accs: np.ndarray, make: Callable[[int], Candidate]) -> None:
-        for i in np.nonzero(accs >= self.threshold)[0].tolist():
-            self.propose(make(i))
-
     # --- s-ops --------------------------------------------------------------------------
     def check_sops(self, kind: int, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
         """Every last step that a chunk of new s-op values of `kind` completes."""
@@ -90,14 +85,14 @@ class Goal:
         y = sp.y[kind]
         match = np.abs(values - y) <= TOL
         accs = self._accuracy(match)
-        bank = self.bank
-        self._offer(accs, lambda i: Candidate(lambda r=refs[i]: bank.node(r), cost,
-                                              float(accs[i]), "direct"))
+        for i in np.nonzero(accs >= self.threshold)[0].tolist():
+            self.propose(Candidate(partial(self.bank.node, refs[i]), cost, float(accs[i]),
+                                   "direct"))
         if self.tabular:
             self._tables(cost, values, refs, accs)
             if kind == BOOL:
                 self._pair_tables(cost, values, refs)
-        if kind == sp.y_kind or (kind in (CAT, NUM) and not np.isnan(y[sp.valid]).all()):
+        if not np.isnan(y[sp.valid]).all():  # the output has values of this kind
             self._new_targets(kind, cost, values, refs)
         if kind == NUM:
             self._eager_selects(cost, values, refs, self.targets)
