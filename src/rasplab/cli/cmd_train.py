@@ -79,6 +79,9 @@ def run_train(args: argparse.Namespace) -> int:
           f"{pct(result.length_gen_sequence_accuracy)} per sequence")
     for head in result.supervised_heads:
         print(f"supervised {head}")
+    if result.attention_mse is not None:
+        print(f"attention MSE of the supervised heads on held-out inputs: "
+              f"{result.attention_mse:.5f}")
     for sel in result.unsupervised_selectors:
         print(f"not supervised (no head for it): {sel}")
     print(f"{result.steps} steps in {result.seconds:.1f} s"
