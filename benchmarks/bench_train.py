@@ -35,6 +35,17 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge(parts: list[Path], out: Path) -> None:
+    """One table from partial runs (e.g. tasks split over processes), in the paper's order."""
+    docs = [json.loads(p.read_text()) for p in parts]
+    rows = [r for d in docs for r in d["rows"]]
+    rows.sort(key=lambda r: (PAPER_TASKS.index(r["task"]) if r["task"] in PAPER_TASKS else 99,
+                             r["attn_supervision"]))
+    meta = {**docs[0], "rows": rows}
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    out.with_suffix(".md").write_text(markdown(rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", nargs="*", default=PAPER_TASKS)
@@ -44,7 +55,12 @@ def main() -> None:
     parser.add_argument("--save-models", action="store_true",
                         help="also write each model to benchmarks/results/models/ (not committed)")
     parser.add_argument("--out", default=str(RESULTS / "train"))
+    parser.add_argument("--merge", nargs="*", metavar="JSON",
+                        help="only combine the rows of earlier partial runs into --out")
     args = parser.parse_args()
+    if args.merge:
+        merge([Path(p) for p in args.merge], Path(args.out))
+        return
 
     rows: list[dict] = []
     out = Path(args.out)

@@ -70,9 +70,9 @@ class TrainConfig:
 #: needs (`supervision.program_shape`, at least 2 x 2), so every selector gets a head to supervise.
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "reverse": {"n_layers": 2, "n_heads": 2, "steps": 3000},
-    "hist": {"n_layers": 2, "n_heads": 2, "steps": 1500},
+    "hist": {"n_layers": 2, "n_heads": 2, "steps": 1000},
     "double_hist": {"n_layers": 2, "n_heads": 2},
-    "sort": {"n_layers": 2, "n_heads": 2},
+    "sort": {"n_layers": 2, "n_heads": 2, "steps": 1500},
     "most_freq": {"n_layers": 3, "n_heads": 4, "steps": 2500},
     "dyck1": {"n_layers": 2, "n_heads": 2},
     "dyck2": {"n_layers": 4, "n_heads": 2},
