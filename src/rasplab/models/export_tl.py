@@ -1,11 +1,12 @@
 """Export a trained model to TransformerLens: its config and weights under TL's names and shapes.
 
 `to_transformer_lens_state` needs no TransformerLens; `to_hooked_transformer` builds a
-`HookedTransformer` (TransformerLens before 4.0, which still has that class). Feed it
+`HookedTransformer` (TransformerLens 2.x and 3.x; 4.0 removed that class). Feed it
 `model.encode(inputs)` ids (BOS at 0, same-length inputs, since TL does not mask our padding).
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -53,13 +54,14 @@ def to_transformer_lens_state(model: TrainedModel) -> tuple[dict[str, Any],
 def to_hooked_transformer(model: TrainedModel) -> Any:
     """A TransformerLens HookedTransformer with this model's weights (needs transformer-lens<4)."""
     try:
-        from transformer_lens.HookedTransformer import HookedTransformer
-        from transformer_lens.HookedTransformerConfig import HookedTransformerConfig
+        from transformer_lens import HookedTransformer, HookedTransformerConfig
     except ImportError as exc:
         raise ImportError("exporting needs TransformerLens with HookedTransformer "
                           f"(transformer-lens<4): {exc}") from exc
     kwargs, state = to_transformer_lens_state(model)
-    tl = HookedTransformer(HookedTransformerConfig(**kwargs))
+    with warnings.catch_warnings():  # 3.x warns that the class goes away in 4.0
+        warnings.simplefilter("ignore", DeprecationWarning)
+        tl = HookedTransformer(HookedTransformerConfig(**kwargs))
     missing, unexpected = tl.load_state_dict(state, strict=False)
     # TL keeps its masks and constants as buffers; every weight must have been filled
     absent = [k for k in missing if not k.endswith(("mask", "IGNORE"))]
