@@ -28,8 +28,20 @@ class Layout:
     reused_dims: int
 
 
+def prune(lowered: Lowered) -> None:
+    """Drop ops nothing reads (e.g. a width that is constant needs no attention head)."""
+    needed = set(_output_spaces(lowered))
+    live = []
+    for op in reversed(lowered.ops):  # readers come after the ops they read
+        if op.out in needed:
+            live.append(op)
+            needed |= op.reads()
+    lowered.ops[:] = live[::-1]
+
+
 def schedule(lowered: Lowered) -> int:
     """Give every op the earliest sublayer of its kind after the ops it reads; returns layers."""
+    prune(lowered)
     last = -1
     for op in lowered.ops:  # ops were created children-first, so producers come first
         ready = max((s.op.sublayer for s in op.reads() if s.op is not None), default=-1)
