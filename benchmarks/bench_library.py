@@ -36,6 +36,20 @@ def seed_experiment() -> dict:
             "abstractions": [to_def(a) for a in result.abstractions]}
 
 
+def check_fresh(solutions: dict[str, str], n: int = 500) -> dict[str, float]:
+    """Each solution's accuracy on fresh inputs from its task's sampler (generalisation)."""
+    from rasplab.lang.sexpr import from_sexpr
+    from rasplab.synth.bottomup.search import per_example
+    from rasplab.tasks import get_task
+
+    out = {}
+    for name, text in solutions.items():
+        task = get_task(name)
+        xs = task.sample(n, 4242)
+        out[name] = float(per_example(from_sexpr(text), xs, task.outputs(xs)).mean())
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--suite", default="all")
@@ -63,13 +77,24 @@ def main() -> None:
         cells = []
         for r in reports:
             o = r.tasks.get(t, {})
-            cells.append(f"{'✓' if o.get('solved') else '✗'} {o.get('seconds', 0):.1f} s")
+            cells.append(f"{'✓' if o.get('solved') else '✗'} {o.get('seconds', 0):.1f} s, "
+                         f"{o.get('candidates', 0)}")
         print(f"| {t} | " + " | ".join(cells) + " |")
     speedup = first.search_seconds / last.search_seconds if last.search_seconds else float("inf")
     print(f"\nplain engine (iteration 1): {first.solved}/{first.total} solved, "
           f"{first.search_seconds:.1f} s; with the learned library (iteration {last.iteration}): "
           f"{last.solved}/{last.total} solved, {last.search_seconds:.1f} s "
           f"({speedup:.1f}x faster)")
+    both = [t for t in tasks if first.tasks[t]["solved"] and last.tasks[t]["solved"]]
+    t_first = sum(first.tasks[t]["seconds"] for t in both)
+    t_last = sum(last.tasks[t]["seconds"] for t in both)
+    c_first = sum(first.tasks[t]["candidates"] for t in both)
+    c_last = sum(last.tasks[t]["candidates"] for t in both)
+    print(f"on the {len(both)} tasks solved in both: {t_first:.1f} s -> {t_last:.1f} s "
+          f"({t_first / max(t_last, 1e-9):.1f}x faster), {c_first} -> {c_last} candidates")
+    fresh = check_fresh(library.solutions)
+    print("solutions on 500 fresh inputs: " + ", ".join(
+        f"{t} {acc:.3f}" for t, acc in sorted(fresh.items())))
     print("\nlearned library:")
     for d in library.defs():
         print(f"    {d}")
@@ -77,7 +102,12 @@ def main() -> None:
     Path(args.out).write_text(json.dumps({"budget": args.budget, "suite": args.suite,
                                           "examples": args.examples, "corpus": corpus,
                                           "iterations": [r.to_json() for r in reports],
-                                          "speedup": speedup}, indent=1) + "\n")
+                                          "speedup": speedup,
+                                          "speedup_on_tasks_solved_in_both":
+                                              t_first / max(t_last, 1e-9),
+                                          "candidates_on_tasks_solved_in_both":
+                                              [c_first, c_last],
+                                          "fresh_accuracy": fresh}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

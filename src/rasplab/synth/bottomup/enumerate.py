@@ -99,15 +99,19 @@ class Enumerator:
 
     # --- one level -------------------------------------------------------------------------
     def level(self, cost: int) -> None:
-        """Every program of exactly this cost (tree cost, children shared in the bank)."""
+        """Every program of exactly this cost (tree cost, children shared in the bank).
+
+        Learned abstractions go first: their values then claim the fingerprints (and the goal's
+        limited slots) before equal-cost primitive programs do.
+        """
         self.cost = cost
+        self._abstractions(cost)
         self._unary(cost)
         self._binary(cost)
         self._selects(cost)
         self._combine_selectors(cost)
         self._widths(cost)
         self._aggregates(cost)
-        self._abstractions(cost)
 
     def _consts(self, op: UnaryOp) -> list[tuple[float, Any]]:
         sp, g = self.space, self.g

@@ -140,7 +140,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 newly_solved=sorted(solved_now - ever), library_size=len(library.abstractions),
                 compression_ratio=round(ratio, 3),
                 tasks={o.task: {"solved": o.solved, "seconds": round(o.seconds, 2),
-                                "accuracy": round(o.accuracy, 4)} for o in outcomes})
+                                "accuracy": round(o.accuracy, 4), "candidates": o.candidates}
+                       for o in outcomes})
             ever |= solved_now
             reports.append(report)
             if out is not None:
