@@ -195,3 +195,20 @@ def test_cli_library_bad_arguments():
     assert proc.returncode == 2 and "suite" in proc.stderr
     proc = _cli("library", "--budget", "0")
     assert proc.returncode == 2 and "--budget" in proc.stderr
+
+
+def test_ctrl_c_keeps_what_was_solved(tmp_path, monkeypatch):
+    import rasplab.synth.library.loop as loop
+    real = loop.solve_task
+
+    def solve(name, *args):
+        if name == "reverse":
+            raise KeyboardInterrupt
+        return real(name, *args)
+    monkeypatch.setattr(loop, "solve_task", solve)
+    out = tmp_path / "lib.json"
+    reports, library = learn(["hist", "frac_prevs", "reverse", "length"], budget=10,
+                             iterations=3, n_examples=40, out=out, progress=False)
+    assert len(reports) == 1 and reports[0].interrupted
+    assert set(reports[0].tasks) == {"hist", "frac_prevs"}
+    assert set(load_library(out).solutions) == {"hist", "frac_prevs"}

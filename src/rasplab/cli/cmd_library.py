@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             return
         new = f" (new: {', '.join(r.newly_solved)})" if r.newly_solved else ""
+        if r.interrupted:
+            new += f" [interrupted after {len(r.tasks)} tasks]"
         print(f"iteration {r.iteration}: solved {r.solved}/{r.total} in {r.seconds:.1f} s"
               f"{new}; {r.library_size} abstractions, compression {r.compression_ratio:.2f}x")
         for d in r.abstractions:

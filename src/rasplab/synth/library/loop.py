@@ -49,6 +49,8 @@ class IterationReport:
     library_size: int = 0
     compression_ratio: float = 1.0
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Ctrl-C cut this iteration short (only `tasks` were searched)
+    interrupted: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,27 +84,36 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
 
 
 def _wake(tasks: list[str], library: Library, budget: float, n_examples: int, seed: int,
-          workers: int, bar: Any) -> list[TaskOutcome]:
+          workers: int, bar: Any) -> tuple[list[TaskOutcome], bool]:
+    """Search every task; also says whether Ctrl-C cut the phase short."""
     outcomes: list[TaskOutcome] = []
     if workers <= 1:
         for name in tasks:
             if bar is not None:
                 bar.set_postfix(task=name, refresh=True)
-            out = solve_task(name, library, budget, n_examples, seed)
+            try:
+                out = solve_task(name, library, budget, n_examples, seed)
+            except KeyboardInterrupt:
+                return outcomes, True
             outcomes.append(out)
             if bar is not None:
                 bar.update(1)
             if out.interrupted:
-                raise KeyboardInterrupt
-        return outcomes
+                return outcomes, True
+        return outcomes, False
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(solve_task, name, library, budget, n_examples, seed)
                    for name in tasks]
-        for fut in futures:
-            outcomes.append(fut.result())
-            if bar is not None:
-                bar.update(1)
-    return outcomes
+        try:
+            for fut in futures:
+                outcomes.append(fut.result())
+                if bar is not None:
+                    bar.update(1)
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            return outcomes, True
+    return outcomes, False
 
 
 def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
@@ -113,7 +124,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
           ) -> tuple[list[IterationReport], Library]:
     """Run the loop over `tasks`; returns one report per iteration and the final library.
 
-    Ctrl-C stops after the task being searched and keeps (and saves) the library so far.
+    Ctrl-C stops the task being searched (keeping its best program), compresses what was
+    solved so far, reports that partial iteration, and saves the library.
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
@@ -125,7 +137,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
             start = time.monotonic()
             if bar is not None:
                 bar.set_description(f"library iteration {it}")
-            outcomes = _wake(tasks, library, budget, n_examples, seed, workers, bar)
+            outcomes, interrupted = _wake(tasks, library, budget, n_examples, seed, workers,
+                                          bar)
             for o in outcomes:
                 if o.solved and o.sexpr and (o.task not in solutions
                                              or len(o.sexpr) < len(solutions[o.task])):
@@ -141,13 +154,16 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 compression_ratio=round(ratio, 3),
                 tasks={o.task: {"solved": o.solved, "seconds": round(o.seconds, 2),
                                 "accuracy": round(o.accuracy, 4), "candidates": o.candidates}
-                       for o in outcomes})
+                       for o in outcomes},
+                interrupted=interrupted)
             ever |= solved_now
             reports.append(report)
             if out is not None:
                 save_library(library, out)
             if on_iteration is not None:
                 on_iteration(report)
+            if interrupted:
+                break
     except KeyboardInterrupt:
         pass
     finally:
