@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import numbers
 import random
 import sys
 import time
@@ -26,10 +27,12 @@ from rasplab.lang import evaluate
 
 
 def _same(a: Any, b: Any, tol: float) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
-        return a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isfinite(a) and abs(a - b) <= tol
+    """Equal values; numbers (booleans and numpy scalars too) within `tol`, as Tracr's
+    interpreter gives a bool where one boolean is averaged and its model a float."""
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, numbers.Real) and isinstance(b, numbers.Real):
+        return math.isfinite(float(a)) and abs(float(a) - float(b)) <= tol
     return a == b
 
 
@@ -153,7 +156,8 @@ def _cell(side: dict | None) -> str:
     if "error" in side:
         return f"| error: {side['error'][:40]} | | | | | "
     return (f"| {side['d_model']} | {side['layers']} | {side['heads']} | {side['params']:,} | "
-            f"{side['seconds']:.2f} | {100 * side['agree']:.1f}% ({100 * side['agree_loose']:.0f}%)")
+            f"{side['seconds']:.2f} | {100 * side['agree']:.1f}% "
+            f"({100 * side['agree_loose']:.0f}%)")
 
 
 def _line(row: dict) -> str:

@@ -1,4 +1,4 @@
-"""compiled(x) == evaluate(x): Tracr's lib, Tracr's failure cases, the standard library, the tasks."""
+"""compiled(x) == evaluate(x): Tracr's lib and failure cases, the standard library, the tasks."""
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
