@@ -47,6 +47,11 @@ def test_small_corpus_gives_the_shared_select_aggregate(prefix_library):
     assert first.body == "(aggregate (select indices indices le) #0)"
     assert first.arity == 1 and free_holes(first) == [True] and len(first.uses) == 5
     assert to_def(first) == "def fn_0(a) { return aggregate(select(indices, indices, <=), a); }"
+    # the def is RASP: applied to a use's argument it is that program
+    program = load_program(to_def(first) + '\nout = fn_0(indicator(tokens == "a"));', "out",
+                           prelude=False)
+    xs = [list("abca"), list("bb")]
+    assert evaluate(program, xs) == evaluate(rasp(PREFIX_CORPUS[0]), xs)
 
 
 def test_hand_written_corpus_compresses_with_select_aggregate_abstractions():

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from rasplab.lang.functions import COMPARISONS, OPS
+from rasplab.lang.functions import COMPARISONS
 from rasplab.lang.sexpr import _NO_LITERAL, _show, _Str, _Sym, parse_sexpr
 from rasplab.synth.bottomup.grammar import Abstraction
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
@@ -137,8 +137,8 @@ def _use_kinds(ab: LearnedAbstraction, space: Space) -> list[list[Any]]:
 
 
 def _eval_closed(text: str, space: Space) -> Val:
-    with_errstate = Body(text)
-    return with_errstate.values(space, [], [])
+    """A closed term (an observed argument) evaluated on the task's examples."""
+    return Body(text).values(space, [], [])
 
 
 def productions(library: Sequence[LearnedAbstraction], space: Space,
@@ -204,7 +204,7 @@ def _expr(tree: Any) -> str:
         return str(tree)
     head, rest = tree[0], tree[1:]
     if hole_index(head) is not None:
-        return f"{_expr(head)}({', '.join(_expr(t) for t in rest)})"
+        return f"{_expr(head)}({', '.join(_arg(t) for t in rest)})"
     head = str(head)
     if head in ("numerical", "categorical"):
         return f"{head}({_expr(rest[0])})"
@@ -217,9 +217,9 @@ def _expr(tree: Any) -> str:
         p = _param(hole_index(pred)) if hole_index(pred) is not None else \
             COMPARISONS.get(str(pred), str(pred).upper() if str(pred) in ("true", "false")
                             else str(pred))
-        return f"select({_expr(rest[0])}, {_expr(rest[1])}, {p})"
+        return f"select({_arg(rest[0])}, {_arg(rest[1])}, {p})"
     if head in ("aggregate", "selector_width"):
-        return f"{head}({', '.join(_expr(t) for t in rest)})"
+        return f"{head}({', '.join(_arg(t) for t in rest)})"
     if head == "table":
         pairs = ", ".join(f"{_expr(rest[i])}: {_expr(rest[i + 1])}"
                           for i in range(1, len(rest) - 1, 2))
@@ -234,9 +234,12 @@ def _expr(tree: Any) -> str:
         return f"(-{_expr(rest[0])})"
     if head in _INFIX and len(rest) == 2:
         return f"({_expr(rest[0])} {_INFIX[head]} {_expr(rest[1])})"
-    if head in OPS or head in ("map", "seqmap"):
-        return f"{head}({', '.join(_expr(t) for t in rest)})"
-    return f"{head}({', '.join(_expr(t) for t in rest)})"
+    return f"{head}({', '.join(_arg(t) for t in rest)})"
+
+
+def _arg(tree: Any) -> str:
+    """A call argument: no parentheses around a whole infix expression."""
+    return _strip(_expr(tree))
 
 
 def _strip(text: str) -> str:
