@@ -1,0 +1,145 @@
+"""`synthesize_near`: the NEAR pipeline — prepare examples, search, print the program found."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any, Callable, Sequence
+
+import torch
+
+from rasplab.errors import ExamplesError
+from rasplab.lang.ast import Node
+from rasplab.synth.near.grammar import Grammar, get_grammar, show
+from rasplab.synth.near.holes import SOpHole
+from rasplab.synth.near.search import SearchConfig, SearchData, Searcher, SearchState
+
+try:  # the shared result type (bottom-up synthesis issue); a compatible stand-in until it lands
+    from rasplab.synth.result import SynthResult
+except ImportError:  # pragma: no cover - depends on which issues have landed
+    @dataclasses.dataclass
+    class SynthResult:  # type: ignore[no-redef]
+        """What a synthesis method returns."""
+
+        program: Node | None
+        source: str
+        sexpr: str
+        solved: bool
+        accuracy: float
+        seconds: float
+        candidates: int
+        method: str = "near"
+        cost: float | None = None
+        interrupted: bool = False
+        stats: dict = dataclasses.field(default_factory=dict)
+
+
+def _pairs(examples: Any) -> tuple[list[list[Any]], list[list[Any]]]:
+    """(inputs, outputs) from Examples objects (`.input`/`.output`), dicts or pairs."""
+    xs, ys = [], []
+    for i, ex in enumerate(examples):
+        if hasattr(ex, "input"):
+            x, y = ex.input, ex.output
+        elif isinstance(ex, dict):
+            x, y = ex.get("input"), ex.get("output")
+        else:
+            x, y = ex
+        x = list(x) if not isinstance(x, str) else list(x)
+        y = list(y)
+        if not x or len(x) != len(y):
+            raise ExamplesError(f"example {i}: input and output must be non-empty and of equal "
+                                f"length (got {len(x)} and {len(y)})")
+        xs.append(x)
+        ys.append(y)
+    if not xs:
+        raise ExamplesError("no examples given to NEAR synthesis")
+    return xs, ys
+
+
+def _source(program: Node | None) -> tuple[str, str]:
+    """RASP source and s-expression, using the shared printers when they exist."""
+    if program is None:
+        return "", ""
+    try:
+        from rasplab.lang.printer import to_rasp
+        source = to_rasp(program)
+    except Exception:  # printer not landed or cannot print this program
+        source = show(program)
+    try:
+        from rasplab.lang.printer import to_sexpr
+        sexpr = to_sexpr(program)
+    except Exception:
+        sexpr = show(program)
+    return source, sexpr
+
+
+def _make_result(**fields: Any) -> SynthResult:
+    """A SynthResult from the fields the shared dataclass has (others go into `stats`)."""
+    names = {f.name for f in dataclasses.fields(SynthResult)}
+    extra = {k: v for k, v in fields.items() if k not in names}
+    result = SynthResult(**{k: v for k, v in fields.items() if k in names})
+    if extra and isinstance(getattr(result, "stats", None), dict):
+        result.stats.update(extra)
+    return result
+
+
+def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar = "macro",
+                    search: str = "astar", *, verify: Callable[[Node], bool] | None = None,
+                    config: SearchConfig | None = None, progress: bool = True,
+                    seed: int = 0) -> SynthResult:
+    """Top-down NEAR synthesis of a RASP program from input/output examples within `budget` s.
+
+    `grammar` is "plain" (the seed report's) or "macro" (plus select–aggregate blocks) or a
+    Grammar; `search` is "astar" or "iddfs"; `verify` may reject programs that fit the examples
+    (for example on fresh inputs), and the search goes on. Returns the best complete program.
+    """
+    if search not in ("astar", "iddfs"):
+        raise ExamplesError(f"unknown NEAR search {search!r}; choose astar or iddfs")
+    if not budget or budget <= 0:
+        raise ExamplesError(f"the NEAR budget must be a positive number of seconds, got {budget}")
+    inputs, outputs = _pairs(examples)
+    config = config or SearchConfig(seed=seed)
+    torch.set_num_threads(1)
+    data = SearchData.build(inputs, outputs, seed=config.seed)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=int(budget), unit="s", desc="near", file=sys.stderr, leave=False)
+
+    def on_progress(st: SearchState) -> None:
+        if bar is not None:
+            bar.n = min(int(budget), int(st.elapsed))
+            best = st.best_complete
+            bar.set_postfix(evaluated=len(st.trace),
+                            best=f"{best.accuracy:.2f}" if best else "-", refresh=False)
+            bar.refresh()
+
+    chosen = get_grammar(grammar)
+    chosen.numeric_tokens = all(isinstance(t, int | float) and not isinstance(t, bool)
+                                for x in inputs for t in x)
+    searcher = Searcher(data, chosen, config, budget, verify, on_progress)
+    numeric_out = all(isinstance(v, int | float) for y in outputs for v in y)
+    root = SOpHole(kind="any" if numeric_out or chosen.numeric_tokens else "cat")
+    state = getattr(searcher, search)(root)
+    if bar is not None:
+        bar.close()
+    found = state.solution or state.best_complete
+    program = found.program if found else None
+    source, sexpr = _source(program)
+    best_partial = state.best_partial
+    stats = {"grammar": searcher.grammar.name, "search": search,
+             "best_partial": best_partial.text if best_partial else None,
+             "best_partial_loss": best_partial.loss if best_partial else None,
+             "complete_programs": sum(e.complete for e in state.trace)}
+    result = _make_result(
+        program=program, source=source, sexpr=sexpr, solved=state.solution is not None,
+        accuracy=found.accuracy if found else 0.0, seconds=state.elapsed,
+        candidates=len(state.trace), method="near", cost=found.cost if found else None,
+        interrupted=state.interrupted, stats=stats)
+    result.trace = list(state.trace)  # type: ignore[attr-defined]  # for the plot, not the JSON
+    return result
+
+
+def synthesize(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[Any]], *,
+               budget: float = 60.0, **options: Any) -> SynthResult:
+    """The `rasplab.synth.synthesize(..., method="near")` entry: (inputs, outputs) lists."""
+    return synthesize_near(list(zip(inputs, outputs)), budget, **options)

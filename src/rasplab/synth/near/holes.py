@@ -1,0 +1,188 @@
+"""Typed holes of a partial RASP program and the neural networks that stand in for them.
+
+A hole is a program node of a given type (s-op, selector, element-wise T→T or T→bool function);
+NEAR fills each with a small network of that type (the seed report's table) and trains it, so
+the partial program becomes a complete differentiable one whose loss scores the partial program.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from rasplab.lang.ast import Encoding, Selector, SOp
+
+_ids = itertools.count()
+
+
+def fresh_id() -> int:
+    """A new hole identity (holes are distinct nodes even when their types match)."""
+    return next(_ids)
+
+
+@dataclass(frozen=True, eq=False)
+class SOpHole(SOp):
+    """`hole :: list<T> -> list<T>`: an unknown s-op of the input (filled by a bidirectional GRU).
+
+    `kind` is "num" under arithmetic (string tokens cannot fill it), "cat" where the values
+    must be tokens (the output of a task over string tokens), "any" elsewhere.
+    """
+
+    hole_id: int = field(default_factory=fresh_id)
+    kind: str = "any"
+    encoding: Encoding | None = None
+    name: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class SelectorHole(Selector):
+    """`hole :: (list, list) -> selector`: filled by hard scaled dot-product attention."""
+
+    hole_id: int = field(default_factory=fresh_id)
+    name: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class FnHole(SOp):
+    """`Map(hole :: T -> T, arg)`: an unknown element-wise function (filled by a ReLU MLP)."""
+
+    arg: SOp = None  # type: ignore[assignment]
+    hole_id: int = field(default_factory=fresh_id)
+    encoding: Encoding | None = None
+    name: str | None = field(default=None, compare=False)
+
+    @property
+    def children(self) -> tuple:
+        return (self.arg,)
+
+
+@dataclass(frozen=True, eq=False)
+class BoolFnHole(SOp):
+    """`Map(hole :: T -> bool, arg)`: an unknown predicate (filled by an MLP with a sigmoid)."""
+
+    arg: SOp = None  # type: ignore[assignment]
+    hole_id: int = field(default_factory=fresh_id)
+    encoding: Encoding | None = None
+    name: str | None = field(default=None, compare=False)
+
+    @property
+    def children(self) -> tuple:
+        return (self.arg,)
+
+
+HOLE_TYPES = (SOpHole, SelectorHole, FnHole, BoolFnHole)
+
+
+def is_hole(node: object) -> bool:
+    return isinstance(node, HOLE_TYPES)
+
+
+# ------------------------------------------------------------------------- neural fillers ---
+#: the program's inputs per position: tokens, indices, length, raw and scaled to about [0, 1]
+N_FEATURES = 6
+
+
+class SequenceTrunk(nn.Module):
+    """The bidirectional GRU over the input features that the s-op holes of a program share."""
+
+    def __init__(self, hidden: int = 16):
+        super().__init__()
+        self.gru = nn.GRU(N_FEATURES, hidden, batch_first=True, bidirectional=True)
+        self.width = 2 * hidden
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:  # (B, N, F) -> (B, N, 2H)
+        return self.gru(features)[0]
+
+
+class SOpFiller(nn.Module):
+    """`list -> list`: a read-out of the bidirectional GRU, one value per position.
+
+    A linear skip from the raw features lets the hole become a linear mix of tokens, indices
+    and length (the seed's "LinearSelect" s-ops) within a few steps. The GRU itself is shared
+    by the s-op holes of a program (one recurrent pass per step instead of one per hole).
+    """
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        self.out = nn.Linear(width, 1)
+        self.skip = nn.Linear(N_FEATURES, 1)
+        nn.init.zeros_(self.skip.weight)  # start near 0, inside the range of indices and tokens
+        nn.init.zeros_(self.skip.bias)
+
+    def forward(self, hidden: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        return (self.out(hidden) + self.skip(features)).squeeze(-1)
+
+
+class SelectorFiller(nn.Module):
+    """Scaled dot-product attention scores; Gumbel-softmax in training, argmax at test time."""
+
+    def __init__(self, dim: int = 8, tau: float = 1.0):
+        super().__init__()
+        self.q = nn.Linear(N_FEATURES, dim)
+        self.k = nn.Linear(N_FEATURES, dim)
+        self.dim, self.tau = dim, tau
+
+    def forward(self, features: torch.Tensor, mask: torch.Tensor, hard: bool) -> torch.Tensor:
+        scores = self.q(features) @ self.k(features).transpose(1, 2) / self.dim ** 0.5
+        scores = scores.masked_fill(~mask[:, None, :], -1e9)  # (B, Q, K), no padding keys
+        if hard:
+            pattern = nn.functional.one_hot(scores.argmax(-1), scores.shape[-1]).float()
+        else:
+            pattern = nn.functional.gumbel_softmax(scores, tau=self.tau, dim=-1)
+        return pattern * mask[:, :, None]
+
+
+class FnFiller(nn.Module):
+    """A ReLU MLP applied to each value (`T -> T`), with a linear skip."""
+
+    def __init__(self, hidden: int = 16):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        self.skip = nn.Linear(1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.unsqueeze(-1)
+        return (self.net(x) + self.skip(x)).squeeze(-1)
+
+
+class BoolFnFiller(nn.Module):
+    """An MLP with a sigmoid output applied to each value (`T -> bool`)."""
+
+    def __init__(self, hidden: int = 16):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.net(x.unsqueeze(-1)).squeeze(-1))
+
+
+TRUNK = "trunk"  # the key of the shared GRU in a program's filler dictionary
+
+
+def make_fillers(holes: list, inherited: dict | None = None) -> dict:
+    """Fresh networks for `holes` (by hole id), reusing `inherited` ones where ids match."""
+    inherited = inherited or {}
+    fillers: dict = {}
+    for hole in holes:
+        old = inherited.get(hole.hole_id)
+        fillers[hole.hole_id] = copy.deepcopy(old) if old is not None else make_filler(hole)
+    if any(isinstance(h, SOpHole) for h in holes):
+        old = inherited.get(TRUNK)
+        fillers[TRUNK] = copy.deepcopy(old) if old is not None else SequenceTrunk()
+    return fillers
+
+
+def make_filler(hole: object) -> nn.Module:
+    """The neural relaxation for a hole of this type."""
+    if isinstance(hole, SOpHole):
+        return SOpFiller()
+    if isinstance(hole, SelectorHole):
+        return SelectorFiller()
+    if isinstance(hole, FnHole):
+        return FnFiller()
+    if isinstance(hole, BoolFnHole):
+        return BoolFnFiller()
+    raise TypeError(f"not a hole: {hole!r}")
