@@ -148,6 +148,41 @@ class Grammar:
             name = name.rsplit(".", 1)[0]
         return max(1, int(round(self.weights.get(name, 1))))
 
+    def program_cost(self, program: Node, fixed: dict[Node, int] | None = None) -> int:
+        """The cost of a program as a DAG: each distinct node counted once, by its production.
+
+        `fixed` gives whole sub-programs a set cost (selector priors, seeded entries)."""
+        fixed = fixed or {}
+        seen: set[Node] = set()
+
+        def visit(node: Node) -> int:
+            if node in seen:
+                return 0
+            seen.add(node)
+            if node in fixed:
+                return fixed[node]
+            return self._node_cost(node) + sum(visit(c) for c in node.children)
+        return visit(program)
+
+    def _node_cost(self, node: Node) -> int:
+        from rasplab.lang import ast
+
+        if isinstance(node, ast.TokensType | ast.IndicesType | ast.LengthType):
+            return self.cost(type(node).__name__[:-4].lower())
+        if isinstance(node, ast.Map):
+            return self.cost("table" if node.fn.op == "table" else f"map.{node.fn.op}")
+        if isinstance(node, ast.SequenceMap):
+            return self.cost("table.pair" if node.fn.op == "ifelse" else f"binary.{node.fn.op}")
+        if isinstance(node, ast.Select):
+            return self.cost("select")
+        if isinstance(node, ast.SelectorAnd | ast.SelectorOr | ast.SelectorNot):
+            return self.cost(type(node).__name__[8:].lower())
+        if isinstance(node, ast.Aggregate):
+            return self.cost("aggregate")
+        if isinstance(node, ast.SelectorWidth):
+            return self.cost("selector_width")
+        return 1  # constants
+
     def with_weights(self, weights: dict[str, float]) -> "Grammar":
         merged = dict(self.weights)
         merged.update({k: int(round(v)) for k, v in weights.items()})
@@ -173,6 +208,9 @@ class Grammar:
             if not isinstance(source, dict) or not all(
                     isinstance(v, int | float) for v in source.values()):
                 raise ExamplesError("production weights must be a JSON object of numbers")
+        if not isinstance(source, dict):
+            raise TypeError(f"weights must be a Grammar, a dict or a JSON path, got "
+                            f"{type(source).__name__}")
         return cls().with_weights(dict(source))
 
     def to_json(self) -> str:

@@ -28,6 +28,9 @@ SEARCH_SIZE = 24
 MAX_COST = 40
 MAX_RESTARTS = 4
 MAX_TABLE_CHECKS = 400
+#: a verified program found ahead of the enumeration (by a last step) is accepted once the
+#: levels come within this much of its cost, so that a cheaper direct program can win first
+SLACK = 2
 
 
 class Solved(Exception):
@@ -131,8 +134,10 @@ def pair_table_program(a: Node, b: Node, inputs: Sequence[Sequence[Any]],
 class Driver:
     """Keeps the best program, verifies proposals, and decides when to stop or refine."""
 
-    def __init__(self, inputs: list[list[Any]], outputs: list[list[Any]]):
-        self.inputs, self.outputs = inputs, outputs
+    def __init__(self, inputs: list[list[Any]], outputs: list[list[Any]], grammar: Grammar):
+        self.inputs, self.outputs, self.grammar = inputs, outputs, grammar
+        #: sub-programs with a set cost (selector priors)
+        self.fixed: dict[Node, int] = {}
         self.best: Node | None = None
         self.best_acc = -1.0
         self.best_cost = math.inf
@@ -142,6 +147,9 @@ class Driver:
         self.table_checks = 0
         self.tried: set[Node] = set()
         self.can_refine = True
+        #: the enumeration's current cost level, and the cost of the cheapest full solution
+        self.level = 0
+        self.solution_cost: float = math.inf
 
     def propose(self, cand: Candidate) -> None:
         if cand.search_acc < 1.0 and cand.search_acc <= self.best_search_acc:
@@ -161,16 +169,20 @@ class Driver:
         if program in self.tried:
             return
         self.tried.add(program)
+        cost = self.grammar.program_cost(program, self.fixed)  # shared parts counted once
         ok = per_example(program, self.inputs, self.outputs)
         acc = float(ok.mean())
-        if acc > self.best_acc or (acc == self.best_acc and cand.cost < self.best_cost):
-            self.best, self.best_acc, self.best_cost = program, acc, cand.cost
+        if acc > self.best_acc or (acc == self.best_acc and cost < self.best_cost):
+            self.best, self.best_acc, self.best_cost = program, acc, cost
         if cand.search_acc > self.best_search_acc and cand.how not in ("table", "pair"):
             self.best_search_acc = cand.search_acc
             if self.goal is not None:
                 self.goal.threshold = min(1.0, cand.search_acc + 1e-9)
         if acc == 1.0:
-            raise Solved
+            self.solution_cost = min(self.solution_cost, cost)
+            if cost <= self.level + SLACK:
+                raise Solved
+            return  # cheaper programs may still come: accept it when the levels catch up
         if cand.search_acc == 1.0 and cand.how not in ("table", "pair") and self.can_refine:
             wrong = [i for i in np.nonzero(~ok)[0].tolist() if i not in self.search_ids]
             if wrong:
@@ -205,7 +217,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
     start = time.monotonic()
     deadline = start + budget
     grammar = Grammar.load(weights)
-    driver = Driver(inputs, outputs)
+    driver = Driver(inputs, outputs, grammar)
     ids = choose_search_set(inputs, search_size, seed)
     candidates, interrupted, restarts, level = 0, False, 0, 0
     bar = _progress_bar(budget, progress)
@@ -229,8 +241,13 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                     bar.refresh()
             enum = Enumerator(space, bank, goal, grammar, deadline, tick)
             try:
-                enum.seed(_prior_selectors(selector_priors, space, grammar))
+                priors = _prior_selectors(selector_priors, space, grammar)
+                driver.fixed = {node: cost for node, _, cost in priors}
+                enum.seed(priors)
                 for level in range(1, max_cost + 1):
+                    driver.level = level
+                    if driver.solution_cost <= level + SLACK:
+                        raise Solved
                     enum.level(level)
                 break
             except Refine as refine:
