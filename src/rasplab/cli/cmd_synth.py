@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--library", metavar="FILE",
                    help="a learned library (rasplab library -o FILE); implies --method library")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="near: plot the validation loss of each evaluated program vs time")
     p.add_argument("-o", "--output", metavar="FILE.rasp", help="also write the program here")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(handler=run)
@@ -42,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
     options = {"seed": args.seed}
     if args.weights:
         options["weights"] = args.weights
+    if getattr(args, "plot", None):
+        if args.method != "near":
+            raise ExamplesError("--plot draws NEAR's search; use it with --method near")
+        options["plot"] = args.plot
     method = args.method
     if args.library:
         from rasplab.synth.library import load_library

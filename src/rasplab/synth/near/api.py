@@ -85,12 +85,14 @@ def _make_result(**fields: Any) -> SynthResult:
 def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar = "macro",
                     search: str = "astar", *, verify: Callable[[Node], bool] | None = None,
                     config: SearchConfig | None = None, progress: bool = True,
-                    seed: int = 0) -> SynthResult:
+                    seed: int = 0, library: Any = None, plot: str | None = None) -> SynthResult:
     """Top-down NEAR synthesis of a RASP program from input/output examples within `budget` s.
 
     `grammar` is "plain" (the seed report's) or "macro" (plus select–aggregate blocks) or a
     Grammar; `search` is "astar" or "iddfs"; `verify` may reject programs that fit the examples
-    (for example on fresh inputs), and the search goes on. Returns the best complete program.
+    (for example on fresh inputs), and the search goes on. `library` (a learned Library, its
+    file, or abstractions) adds its abstractions as productions; `plot` writes the figure of
+    validation loss against search time. Returns the best complete program.
     """
     if search not in ("astar", "iddfs"):
         raise ExamplesError(f"unknown NEAR search {search!r}; choose astar or iddfs")
@@ -114,6 +116,10 @@ def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar 
             bar.refresh()
 
     chosen = get_grammar(grammar)
+    if library is not None:
+        from rasplab.synth.near.abstractions import library_productions, load_abstractions
+        chosen = chosen.extended(library_productions(load_abstractions(library)),
+                                 f"{chosen.name}+library")
     chosen.numeric_tokens = all(isinstance(t, int | float) and not isinstance(t, bool)
                                 for x in inputs for t in x)
     searcher = Searcher(data, chosen, config, budget, verify, on_progress)
@@ -136,6 +142,9 @@ def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar 
         candidates=len(state.trace), method="near", cost=found.cost if found else None,
         interrupted=state.interrupted, stats=stats)
     result.trace = list(state.trace)  # type: ignore[attr-defined]  # for the plot, not the JSON
+    if plot:
+        from rasplab.viz.near_plot import plot_near_trace
+        plot_near_trace(result.trace, plot, f"NEAR ({chosen.name} grammar, {search})")  # type: ignore
     return result
 
 

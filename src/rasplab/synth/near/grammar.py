@@ -223,6 +223,24 @@ def replace(program: Node, target: Node, new: Node) -> Node:
     return program._with(**changes) if changes else program
 
 
+def substitute(program: Node, fill: Callable[[Node], Node | None]) -> Node:
+    """`program` with every node for which `fill` returns a node replaced by it (top-down)."""
+    new = fill(program)
+    if new is not None:
+        return new
+    if isinstance(program, SequenceMap):
+        args = tuple(substitute(a, fill) for a in program.args)
+        return program if all(a is b for a, b in zip(args, program.args)) else \
+            program._with(args=args)
+    changes = {}
+    for name in _CHILD_FIELDS.get(type(program), ()):
+        child = getattr(program, name)
+        rebuilt = substitute(child, fill)
+        if rebuilt is not child:
+            changes[name] = rebuilt
+    return program._with(**changes) if changes else program
+
+
 def depth(program: Node) -> int:
     """Height of the program tree (a leaf or hole has depth 1)."""
     return 1 + max((depth(c) for c in program.children), default=0)
