@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 import torch
+from tqdm import tqdm
 
 from rasplab.compiler import compile_program
 from rasplab.compiler.examples import MAX_LEN, TRACR_LIB
@@ -130,9 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             print("tracr-pypi is not installed: rasplab columns only", file=sys.stderr)
             tracr_ok = False
     rows = []
-    for i, example in enumerate(TRACR_LIB):
-        if args.only and example.name not in args.only:
-            continue
+    chosen = [(i, e) for i, e in enumerate(TRACR_LIB) if not args.only or e.name in args.only]
+    for i, example in tqdm(chosen, desc="programs", file=sys.stderr):
         inputs = _inputs(example.vocab, args.n, seed=i)
         row = {"program": example.name, "vocab": example.vocab, "max_len": example.max_len,
                "rasplab": bench_rasplab(example, inputs)}
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # report, keep going
                 row["tracr"] = {"error": f"{type(exc).__name__}: {exc}"}
         rows.append(row)
-        print(_line(row), flush=True)
+        tqdm.write(_line(row))
     _summary(rows, tracr_ok)
     if args.json:
         with open(args.json, "w") as f:

@@ -125,16 +125,18 @@ class CompiledTransformer(nn.Module):
     def bos_id(self) -> int:
         return len(self.cfg.vocab)
 
-    def forward(self, token_ids: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
-        """Token ids (batch, pos) with BOS at position 0 -> output logits (batch, pos, d_out);
-        pass a dict as `cache` to collect activations under TransformerLens hook names."""
+    def forward(self, token_ids: torch.Tensor, cache: dict | None = None,
+                return_residual: bool = False) -> torch.Tensor:
+        """Token ids (batch, pos) with BOS at position 0 -> output logits (batch, pos, d_out),
+        or the final residual stream (batch, pos, d_model) with `return_residual`; pass a dict
+        as `cache` to collect activations under TransformerLens hook names."""
         n = token_ids.shape[1]
         x = self.W_E[token_ids] + self.W_pos[:n][None]
         if cache is not None:
             cache["hook_embed"], cache["hook_pos_embed"] = self.W_E[token_ids], self.W_pos[:n]
         for i, block in enumerate(self.blocks):
             x = block(x, cache, f"blocks.{i}.")
-        return x @ self.W_U
+        return x if return_residual else x @ self.W_U
 
     def encode(self, inputs: Sequence[Sequence[Any] | str]) -> torch.Tensor:
         """Inputs of one length as token ids with BOS prepended."""
