@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from rasplab.compiler import compile_program
 from rasplab.compiler.examples import TRACR_FAILURES, TRACR_LIB
+from rasplab.lang import tokens
 from rasplab.lang.library import get_program, library_names
 from rasplab.tasks import TASKS
 
@@ -63,3 +64,31 @@ _frac_model = compile_program(_frac.build(), _frac.vocab, _frac.max_len)
 def test_frac_prevs_threshold_property(words):
     """Tracr's under-approximated value set makes this wrong on some inputs; ours is exact."""
     assert disagreements(_frac_model, _frac.build(), [list(w) for w in words]) == []
+
+
+def _harder_constructs():
+    from rasplab.compiler.examples import make_frac_prevs
+    from rasplab.lang import (CATEGORICAL, EQ, GE, LE, LT, Aggregate, Map, Select, SelectorWidth,
+                              SequenceMap, indices, numerical, select)
+
+    a, b = make_frac_prevs(tokens.eq("a")), make_frac_prevs(tokens.eq("b"))
+    return {
+        "categorical_aggregate_of_a_mean": Aggregate(select(indices, indices - 1, EQ), a,
+                                                     default=-1, encoding=CATEGORICAL),
+        "mean_of_a_mean": numerical(Aggregate(select(indices, indices, GE), a, default=0)),
+        "select_on_means": SelectorWidth(Select(a, a, LT)),
+        "compare_two_means": SequenceMap(lambda x, y: x > y, a, b),
+        "product_of_means": numerical(SequenceMap(lambda x, y: x * y, a, b)),
+        "unannotated_mean": Aggregate(select(indices, indices, LE),
+                                      Map(lambda t: 3 if t == "a" else -1, tokens), default=0,
+                                      encoding=None),
+        "tuple_values": SequenceMap(lambda t, i: (t, i), tokens, indices),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_harder_constructs()))
+def test_numerical_values_read_back_exactly(name):
+    """Means read by maps, selects, sequence maps and other aggregates, and odd value types."""
+    program = _harder_constructs()[name]
+    model = compile_program(program, list("abc"), 5)
+    assert disagreements(model, program, random_inputs("abc", 5, N_INPUTS, seed=5)) == []
