@@ -115,10 +115,18 @@ def _bool_productions() -> list[Production]:
             Production("x==0", "bool", lambda h: Map(Fn.of("eq", SLOT0, 0), h.arg))]  # type: ignore
 
 
-def select_aggregate_macros(predicates: tuple[Fn, ...] = (EQ, LT, GT)) -> list[Production]:
-    """Hand-written blocks: `aggregate(select(?k, ?q, pred), ?v)` and `selector_width(select(...))`.
+def _shared_width(pred: Fn) -> SelectorWidth:
+    """`selector_width(select(?s, ?s, pred))`: one s-op compared with itself (hist, ranks)."""
+    hole = SOpHole()
+    return SelectorWidth(Select(hole, hole, pred))
 
-    Blocks for the other predicates stay reachable through the plain productions.
+
+def select_aggregate_macros(predicates: tuple[Fn, ...] = (EQ, LT, GT)) -> list[Production]:
+    """Hand-written blocks: `aggregate(select(?k, ?q, pred), ?v)` and `selector_width(select(?s,
+    ?s, pred))` (keys and queries one s-op, the shape the learned library's fn_0 has).
+
+    Blocks for the other predicates, and widths of other selects, stay reachable through the
+    plain productions.
     """
     prods = []
     for p in predicates:
@@ -126,8 +134,7 @@ def select_aggregate_macros(predicates: tuple[Fn, ...] = (EQ, LT, GT)) -> list[P
                                 (lambda p: lambda h: _agg(Select(SOpHole(), SOpHole(), p),
                                                           _like(h)))(p)))
         prods.append(Production(f"select_width{_pred_name(p)}", "sop",
-                                (lambda p: lambda h: SelectorWidth(
-                                    Select(SOpHole(), SOpHole(), p)))(p)))
+                                (lambda p: lambda h: _shared_width(p))(p)))
     return prods
 
 

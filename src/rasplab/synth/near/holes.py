@@ -105,12 +105,15 @@ class SOpFiller(nn.Module):
     by the s-op holes of a program (one recurrent pass per step instead of one per hole).
     """
 
-    def __init__(self, width: int = 32):
+    def __init__(self, width: int = 32, spread: bool = False):
         super().__init__()
         self.out = nn.Linear(width, 1)
         self.skip = nn.Linear(N_FEATURES, 1)
-        nn.init.zeros_(self.skip.weight)  # start near 0, inside the range of indices and tokens
         nn.init.zeros_(self.skip.bias)
+        if spread:  # positions start with different values (a selector's keys can tell apart)
+            nn.init.uniform_(self.skip.weight, -0.5, 0.5)
+        else:  # start near 0, inside the range of indices and tokens
+            nn.init.zeros_(self.skip.weight)
 
     def forward(self, hidden: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         return (self.out(hidden) + self.skip(features)).squeeze(-1)
@@ -162,23 +165,24 @@ class BoolFnFiller(nn.Module):
 TRUNK = "trunk"  # the key of the shared GRU in a program's filler dictionary
 
 
-def make_fillers(holes: list, inherited: dict | None = None) -> dict:
+def make_fillers(holes: list, inherited: dict | None = None, spread: bool = False) -> dict:
     """Fresh networks for `holes` (by hole id), reusing `inherited` ones where ids match."""
     inherited = inherited or {}
     fillers: dict = {}
     for hole in holes:
         old = inherited.get(hole.hole_id)
-        fillers[hole.hole_id] = copy.deepcopy(old) if old is not None else make_filler(hole)
+        fillers[hole.hole_id] = copy.deepcopy(old) if old is not None else \
+            make_filler(hole, spread)
     if any(isinstance(h, SOpHole) for h in holes):
         old = inherited.get(TRUNK)
         fillers[TRUNK] = copy.deepcopy(old) if old is not None else SequenceTrunk()
     return fillers
 
 
-def make_filler(hole: object) -> nn.Module:
+def make_filler(hole: object, spread: bool = False) -> nn.Module:
     """The neural relaxation for a hole of this type."""
     if isinstance(hole, SOpHole):
-        return SOpFiller()
+        return SOpFiller(spread=spread)
     if isinstance(hole, SelectorHole):
         return SelectorFiller()
     if isinstance(hole, FnHole):

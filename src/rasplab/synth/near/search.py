@@ -32,8 +32,8 @@ class SearchConfig:
     hole_cost: float = 0.02    # per open hole: each still needs at least one production
     depth_cost: float = 0.005  # per level of tree height
     max_depth: int = 8
-    steps: int = 100           # optimiser steps per partial program
-    warm_steps: int = 50       # ... when it starts from its parent's trained networks
+    steps: int = 80            # optimiser steps per partial program
+    warm_steps: int = 40       # ... when it starts from its parent's trained networks
     lr: float = 0.05
     start_temperature: float = 1.0  # annealed to the relaxation's 10 while a completion trains
     hard_heuristic: bool = False    # score with argmax/step semantics instead of the relaxation
@@ -120,12 +120,17 @@ def exact_accuracy(program: Node, inputs: list[list[Any]], outputs: list[list[An
 
 def train_completion(program: Node, data: SearchData, config: SearchConfig,
                      inherited: dict | None = None) -> tuple[float, dict]:
-    """The best of `config.restarts` trainings when nothing is inherited, else one warm one."""
+    """The best of `config.restarts` trainings when nothing is inherited, else one warm one.
+
+    Restarts alternate two initialisations of the s-op holes: all near 0 (suits a query that
+    must find its key) and spread out (suits keys that must tell positions apart).
+    """
     warm = inherited is not None and any(h.hole_id in inherited  # type: ignore[attr-defined]
                                          for h in holes(program))
     best: tuple[float, dict] | None = None
     for r in range(1 if warm else max(1, config.restarts)):
-        loss, fillers = _train_once(program, data, config, inherited, warm, config.seed + r)
+        loss, fillers = _train_once(program, data, config, inherited, warm, config.seed + r,
+                                    spread=r % 2 == 1)
         if best is None or loss < best[0]:
             best = (loss, fillers)
         if loss < 0.01:
@@ -135,7 +140,8 @@ def train_completion(program: Node, data: SearchData, config: SearchConfig,
 
 
 def _train_once(program: Node, data: SearchData, config: SearchConfig,
-                inherited: dict | None, warm: bool, seed: int) -> tuple[float, dict]:
+                inherited: dict | None, warm: bool, seed: int,
+                spread: bool = False) -> tuple[float, dict]:
     """Train neural fillers for every hole of `program`; return the validation loss.
 
     Holes the parent program already had start from the parent's trained networks
@@ -145,7 +151,7 @@ def _train_once(program: Node, data: SearchData, config: SearchConfig,
     the temperature-10 relaxation (or with hard semantics when `config.hard_heuristic`).
     """
     torch.manual_seed(seed)
-    fillers = make_fillers(list(holes(program)), inherited)
+    fillers = make_fillers(list(holes(program)), inherited, spread)
     params = [p for f in fillers.values() for p in f.parameters()]
     if params:
         opt = torch.optim.Adam(params, lr=config.lr)
