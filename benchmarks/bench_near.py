@@ -21,9 +21,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent
 
 
-def run_one(job: tuple[str, str, float, int]) -> dict:
+def run_one(job: tuple[str, str, float, int, str]) -> dict:
     """One search; returns a JSON-ready row (with the trace for the figure)."""
-    task_name, grammar, budget, seed = job
+    task_name, grammar, budget, seed, library = job
     import torch
 
     torch.set_num_threads(1)
@@ -45,8 +45,10 @@ def run_one(job: tuple[str, str, float, int]) -> dict:
         return sum(g == y for g, y in zip(got, fresh_y)) / len(fresh)
 
     cpu, wall = time.process_time(), time.monotonic()
-    result = synthesize_near(list(zip(xs, ys)), budget, grammar=grammar, seed=seed,
-                             verify=lambda p: fresh_accuracy(p) == 1.0, progress=False)
+    base, _, extra = grammar.partition("+")
+    result = synthesize_near(list(zip(xs, ys)), budget, grammar=base, seed=seed,
+                             verify=lambda p: fresh_accuracy(p) == 1.0, progress=False,
+                             library=library if extra == "library" else None)
     row = {
         "task": task_name, "grammar": grammar, "budget": budget, "solved": result.solved,
         "wall": round(time.monotonic() - wall, 1), "cpu": round(time.process_time() - cpu, 1),
@@ -78,7 +80,12 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", nargs="+", default=["reverse", "hist", "sort"])
-    ap.add_argument("--grammars", nargs="+", default=["macro", "plain"])
+    ap.add_argument("--grammars", nargs="+", default=["macro", "plain"],
+                    help="plain, macro, or macro+library (adds --library's abstractions)")
+    ap.add_argument("--library", default=str(ROOT / "results" / "library_learned.json"),
+                    help="a learned library file (rasplab library -o FILE)")
+    ap.add_argument("--extra", nargs="*", default=[], metavar="TASK:GRAMMAR",
+                    help="further runs, e.g. sort:macro+library sort_unique:macro")
     ap.add_argument("--plain-budget", type=float, default=600)
     ap.add_argument("--macro-budget", type=float, default=600)
     ap.add_argument("--seed", type=int, default=0)
@@ -87,8 +94,12 @@ def main() -> None:
     ap.add_argument("--plot", default=str(ROOT / "results" / "near.png"))
     args = ap.parse_args()
 
-    jobs = [(t, g, args.plain_budget if g == "plain" else args.macro_budget, args.seed)
-            for g in args.grammars for t in args.tasks]
+    pairs = [(t, g) for g in args.grammars for t in args.tasks]
+    pairs += [tuple(e.split(":", 1)) for e in args.extra]  # type: ignore[misc]
+    # the macro runs first: they usually stop early, and the plain ones then take their cores
+    pairs.sort(key=lambda p: p[1] == "plain")
+    jobs = [(t, g, args.plain_budget if g == "plain" else args.macro_budget, args.seed,
+             args.library) for t, g in pairs]
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         rows = pool.map(run_one, jobs, chunksize=1)
 

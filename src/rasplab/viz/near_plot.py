@@ -30,9 +30,13 @@ def plot_near_trace(traces: dict[str, Sequence[Any]] | Sequence[Any],
     path = Path(path)
     if not isinstance(traces, dict):
         traces = {"": traces}
-    fig, axes = plt.subplots(1, len(traces), figsize=(4.2 * len(traces), 3.4), dpi=100,
+    cols = min(4, len(traces))
+    rows = -(-len(traces) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), dpi=100,
                              squeeze=False)
-    for ax, (label, trace) in zip(axes[0], traces.items()):
+    for ax in axes.flat[len(traces):]:
+        ax.set_visible(False)
+    for ax, (label, trace) in zip(axes.flat, traces.items()):
         pts = [_fields(e) for e in trace]
         pts = [(t, max(loss, 1e-4), c) for t, loss, c in pts if math.isfinite(loss)]
         part = [(t, v) for t, v, c in pts if not c]
