@@ -6,8 +6,10 @@ DreamCoder-style loop (synthesise the suite, compress the solutions, add the abs
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+from rasplab.lang.ast import Node
 from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.values import Space
 from rasplab.synth.library.abstractions import productions, to_def
@@ -20,6 +22,34 @@ from rasplab.synth.result import SynthResult
 PROBE_EXAMPLES = 16
 
 
+@dataclass
+class LibraryGrammar(Grammar):
+    """A grammar whose program cost counts a learned abstraction as one step (plus its args).
+
+    The engine prefers the cheapest program it has found; without this, a program found
+    through an abstraction would be priced as its expansion into primitives.
+    """
+
+    #: node built by an abstraction -> (the abstraction's cost, its argument nodes)
+    built: dict[Any, tuple[int, tuple]] = field(default_factory=dict)
+
+    def program_cost(self, program: Node, fixed: dict[Node, int] | None = None) -> int:
+        fixed = fixed or {}
+        seen: set[Node] = set()
+
+        def visit(node: Node) -> int:
+            if node in seen:
+                return 0
+            seen.add(node)
+            if node in fixed:
+                return fixed[node]
+            hit = self.built.get(node)
+            if hit is not None:
+                return hit[0] + sum(visit(a) for a in hit[1])
+            return self._node_cost(node) + sum(visit(c) for c in node.children)
+        return visit(program)
+
+
 def grammar_with_library(library: Library | str | None, inputs: list[list[Any]],
                          outputs: list[list[Any]], weights: Any = None) -> Grammar:
     """The bottom-up grammar (`weights`) plus the library's abstractions for this task."""
@@ -28,7 +58,10 @@ def grammar_with_library(library: Library | str | None, inputs: list[list[Any]],
         return grammar
     lib = load_library(library)
     probe = Space(inputs[:PROBE_EXAMPLES], outputs[:PROBE_EXAMPLES])
-    return grammar.with_abstractions(*productions(lib.abstractions, probe))
+    out = LibraryGrammar(**{f.name: getattr(grammar, f.name) for f in fields(Grammar)})
+    out.abstractions = out.abstractions + tuple(
+        productions(lib.abstractions, probe, built=out.built))
+    return out
 
 
 def synthesize(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
@@ -44,6 +77,7 @@ def synthesize(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: flo
     return result
 
 
-__all__ = ["Compression", "LearnedAbstraction", "Library", "compress", "grammar_with_library",
+__all__ = ["Compression", "LearnedAbstraction", "Library", "LibraryGrammar", "compress",
+           "grammar_with_library",
            "hand_written_corpus", "load_library", "productions", "program_to_sexpr",
            "save_library", "synthesize", "to_def"]

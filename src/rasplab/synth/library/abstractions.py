@@ -3,7 +3,7 @@
 A Stitch hole is *free* when every use filled it with an s-op or selector term: it becomes an
 argument of the production, drawn from the bank. Other holes (operations, predicates, constants)
 are *fixed*: the abstraction is specialised to the values seen in its uses, plus the task's own
-tokens where a use held a token literal, so `pair balance of "(" ")"` also offers `"{" "}"`.
+tokens where every use held a string literal, so `pair balance of "(" ")"` also offers `"{" "}"`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from rasplab.synth.library.compress import LearnedAbstraction
 #: the production cost of one learned abstraction (a primitive map costs 1, a select 1 + args)
 ABSTRACTION_COST = 2
 #: at most this many specialisations (fixed-hole fillings) per abstraction
-MAX_SPECIALISATIONS = 16
+MAX_SPECIALISATIONS = 8
 KIND_NAMES = {NUM: "num", BOOL: "bool", CAT: "cat", SEL: "sel"}
 
 
@@ -142,8 +142,13 @@ def _eval_closed(text: str, space: Space) -> Val:
 
 
 def productions(library: Sequence[LearnedAbstraction], space: Space,
-                cost: int = ABSTRACTION_COST) -> list[Abstraction]:
-    """Bottom-up productions for a library on a task (`space` encodes a few of its examples)."""
+                cost: int = ABSTRACTION_COST,
+                built: dict[Any, tuple[int, tuple]] | None = None) -> list[Abstraction]:
+    """Bottom-up productions for a library on a task (`space` encodes a few of its examples).
+
+    `built`, when given, records each program a production builds: node -> (the production's
+    cost, its argument nodes), so that a program's cost can count the abstraction as one step.
+    """
     out: list[Abstraction] = []
     seen: set[tuple[str, tuple]] = set()
     for ab in library:
@@ -165,14 +170,17 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
                     continue
                 except Exception:
                     continue
-                out.append(_production(spec, body, list(kinds), out_kind, space, cost))
+                out.append(_production(spec, body, list(kinds), out_kind, space, cost, built))
     return out
 
 
 def _production(spec: Specialised, body: Body, kinds: list[Any], out_kind: Any, probe: Space,
-                cost: int) -> Abstraction:
+                cost: int, built: dict[Any, tuple[int, tuple]] | None) -> Abstraction:
     def build(*nodes: Any) -> Any:
-        return body.build(list(nodes), kinds, probe)
+        node = body.build(list(nodes), kinds, probe)
+        if built is not None:
+            built.setdefault(node, (cost, nodes))
+        return node
 
     def values(space: Space, arrays: list) -> Any:
         return body.values(space, arrays, kinds).array
