@@ -52,8 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if args.library:
         from rasplab.synth.library import load_library
 
+        if method not in ("bottomup", "library"):
+            raise ExamplesError(f"--library needs --method library (got {method})")
         options["library"] = load_library(args.library)
-        method = "library" if method == "bottomup" else method
+        method = "library"
     result = synthesize(examples, method=method, budget=args.timeout, **options)
     if args.output and result.source:
         Path(args.output).write_text(result.source)
