@@ -29,8 +29,10 @@ MAX_COST = 40
 MAX_RESTARTS = 4
 MAX_TABLE_CHECKS = 400
 #: a verified program found ahead of the enumeration (by a last step) is accepted once the
-#: levels come within this much of its cost, so that a cheaper direct program can win first
+#: levels come within this much of its cost, so that a cheaper direct program can win first,
 SLACK = 2
+#: ... or once this many more levels have been enumerated since it was found
+WAIT_LEVELS = 2
 
 
 class Solved(Exception):
@@ -150,6 +152,12 @@ class Driver:
         #: the enumeration's current cost level, and the cost of the cheapest full solution
         self.level = 0
         self.solution_cost: float = math.inf
+        self.solution_level: int | None = None
+
+    def accept_pending(self) -> bool:
+        """Whether a verified solution found earlier should now end the search."""
+        return self.solution_cost <= self.level + SLACK or (
+            self.solution_level is not None and self.level >= self.solution_level + WAIT_LEVELS)
 
     def propose(self, cand: Candidate) -> None:
         if cand.search_acc < 1.0 and cand.search_acc <= self.best_search_acc:
@@ -179,6 +187,8 @@ class Driver:
             if self.goal is not None:
                 self.goal.threshold = min(1.0, cand.search_acc + 1e-9)
         if acc == 1.0:
+            if self.solution_level is None:
+                self.solution_level = self.level
             self.solution_cost = min(self.solution_cost, cost)
             if cost <= self.level + SLACK:
                 raise Solved
@@ -186,6 +196,8 @@ class Driver:
         if cand.search_acc == 1.0 and cand.how not in ("table", "pair") and self.can_refine:
             wrong = [i for i in np.nonzero(~ok)[0].tolist() if i not in self.search_ids]
             if wrong:
+                if self.solution_cost < math.inf:
+                    raise Solved  # a verified program is at hand: no need to search again
                 raise Refine(wrong[:4])
 
 
@@ -229,8 +241,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
             bank = Bank(space)
             goal = Goal(space, bank, grammar, driver.propose)
             driver.goal = goal
-            if driver.best_search_acc < 1.0:
-                driver.best_search_acc = 0.0
+            driver.best_search_acc = 0.0  # accuracies on a new search set start afresh
             base = candidates
 
             def tick(cost: int, count: int) -> None:
@@ -246,7 +257,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                 enum.seed(priors)
                 for level in range(1, max_cost + 1):
                     driver.level = level
-                    if driver.solution_cost <= level + SLACK:
+                    if driver.accept_pending():
                         raise Solved
                     enum.level(level)
                 break
