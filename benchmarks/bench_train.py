@@ -23,14 +23,20 @@ def pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.2f}"
 
 
+def mse(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1e}"
+
+
 def markdown(rows: list[dict]) -> str:
     lines = ["| task | attention supervision | layers × heads | steps | held-out token acc. % "
-             "| held-out sequence acc. % | longer inputs token acc. % | wall s | CPU s |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| held-out sequence acc. % | longer inputs token acc. % | attention MSE | wall s "
+             "| CPU s |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         lines.append(f"| {r['task']} | {'yes' if r['attn_supervision'] else 'no'} | "
                      f"{r['layers']} × {r['heads']} | {r['steps']} | {pct(r['accuracy'])} | "
                      f"{pct(r['sequence_accuracy'])} | {pct(r['length_gen_accuracy'])} | "
+                     f"{mse(r.get('attention_mse'))} | "
                      f"{r['seconds']:.0f} | {r['cpu_seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
