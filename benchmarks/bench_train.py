@@ -33,7 +33,10 @@ def markdown(rows: list[dict]) -> str:
              "| CPU s |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        lines.append(f"| {r['task']} | {'yes' if r['attn_supervision'] else 'no'} | "
+        sup = "no"
+        if r["attn_supervision"]:
+            sup = f"yes (weight {r.get('attn_weight') or 100:g})"
+        lines.append(f"| {r['task']} | {sup} | "
                      f"{r['layers']} × {r['heads']} | {r['steps']} | {pct(r['accuracy'])} | "
                      f"{pct(r['sequence_accuracy'])} | {pct(r['length_gen_accuracy'])} | "
                      f"{mse(r.get('attention_mse'))} | "
@@ -77,7 +80,8 @@ def main() -> None:
             config = for_task(name, seed=args.seed, attn_supervision=sup or None)
             result = train(name, config)
             cfg = result.model.net.cfg
-            row = {"task": name, "attn_supervision": sup, "layers": cfg.n_layers,
+            row = {"task": name, "attn_supervision": sup,
+                   "attn_weight": config.attn_weight if sup else None, "layers": cfg.n_layers,
                    "heads": cfg.n_heads, "d_model": cfg.d_model, "d_mlp": cfg.d_mlp,
                    "causal": cfg.causal, "command": f"rasplab train {name} --seed {args.seed}"
                    + (" --attn-supervision" if sup else ""), **result.summary()}
