@@ -116,3 +116,22 @@ def test_plot_writes_a_png(tmp_path) -> None:
              (0.8, math.inf, False, "z")]
     path = plot_near_trace({"a": trace, "b": trace}, tmp_path / "near.png", "t")
     assert path.stat().st_size > 1000
+
+
+def test_attention_hole_is_argmax_when_hard_and_noise_free_when_scoring() -> None:
+    import torch
+
+    from rasplab.synth.near.holes import SelectorFiller
+    from rasplab.synth.near.relaxed import Encoder, RelaxedInputs
+
+    xs = _int_inputs(8, seed=4)
+    batch = RelaxedInputs.build(xs, Encoder([t for x in xs for t in x]))
+    torch.manual_seed(0)
+    att = SelectorFiller()
+    hard = att(batch.features, batch.mask, hard=True)
+    rows = batch.mask.sum().item()
+    assert set(hard.unique().tolist()) <= {0.0, 1.0} and hard.sum().item() == rows
+    assert (hard * ~batch.mask[:, None, :]).sum() == 0  # never a padding key
+    a = att(batch.features, batch.mask, hard=False, noise=False)
+    b = att(batch.features, batch.mask, hard=False, noise=False)
+    assert torch.equal(a, b) and torch.allclose(a.sum(-1), batch.mask.float())

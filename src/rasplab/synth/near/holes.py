@@ -128,13 +128,16 @@ class SelectorFiller(nn.Module):
         self.k = nn.Linear(N_FEATURES, dim)
         self.dim, self.tau = dim, tau
 
-    def forward(self, features: torch.Tensor, mask: torch.Tensor, hard: bool) -> torch.Tensor:
+    def forward(self, features: torch.Tensor, mask: torch.Tensor, hard: bool,
+                noise: bool = True) -> torch.Tensor:
         scores = self.q(features) @ self.k(features).transpose(1, 2) / self.dim ** 0.5
         scores = scores.masked_fill(~mask[:, None, :], -1e9)  # (B, Q, K), no padding keys
         if hard:
             pattern = nn.functional.one_hot(scores.argmax(-1), scores.shape[-1]).float()
-        else:
+        elif noise:
             pattern = nn.functional.gumbel_softmax(scores, tau=self.tau, dim=-1)
+        else:  # scoring: the relaxation without sampling noise
+            pattern = torch.softmax(scores / self.tau, dim=-1)
         return pattern * mask[:, :, None]
 
 

@@ -235,7 +235,7 @@ class RelaxedEvaluator:
                 self.memo_trunk[TRUNK] = self.fillers[TRUNK](x.features)
             return self.fillers[node.hole_id](self.memo_trunk[TRUNK], x.features) * mf
         if isinstance(node, SelectorHole):
-            return self.fillers[node.hole_id](x.features, m, self.hard)
+            return self.fillers[node.hole_id](x.features, m, self.hard, self.noise)
         if isinstance(node, FnHole | BoolFnHole):
             return self.fillers[node.hole_id](self(node.arg)) * mf
         raise RaspRuntimeError(f"no differentiable relaxation of {type(node).__name__}", node)
