@@ -23,6 +23,9 @@ from rasplab.synth.library.compress import LearnedAbstraction
 ABSTRACTION_COST = 2
 #: at most this many specialisations (fixed-hole fillings) per abstraction
 MAX_SPECIALISATIONS = 8
+#: an abstraction must stand for at least this many primitive steps to be worth a production
+#: (`select(b, b, a)` is one step: the engine already has it, and a copy only slows it down)
+MIN_BODY_SIZE = 4
 KIND_NAMES = {NUM: "num", BOOL: "bool", CAT: "cat", SEL: "sel"}
 
 
@@ -117,6 +120,15 @@ def specialise(ab: LearnedAbstraction, token_values: Sequence[Any] = (),
     return out
 
 
+def body_size(tree: Any) -> int:
+    """Primitive steps in a body: applications and built-in leaves (holes, constants free)."""
+    if isinstance(tree, list):
+        head = tree[0] if tree else None
+        own = 0 if head in ("numerical", "categorical", "unannotated", "tuple", "list") else 1
+        return own + sum(body_size(t) for t in tree[1:])
+    return 1 if isinstance(tree, _Sym) and tree in ("tokens", "indices", "length") else 0
+
+
 def _use_kinds(ab: LearnedAbstraction, space: Space) -> list[list[Any]]:
     """Per free hole, the kinds its observed arguments have on the task's inputs."""
     free = free_holes(ab)
@@ -159,6 +171,8 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
             continue
         for spec in specs:
             body = Body(spec.body)
+            if body_size(body.tree) < MIN_BODY_SIZE:
+                continue
             for kinds in itertools.product(*kinds_per_hole):
                 key = (spec.body, kinds)
                 if key in seen:
