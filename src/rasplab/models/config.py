@@ -71,7 +71,8 @@ class TrainConfig:
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "reverse": {"n_layers": 2, "n_heads": 2, "steps": 3000},
     "hist": {"n_layers": 2, "n_heads": 2, "steps": 1000},
-    "double_hist": {"n_layers": 2, "n_heads": 2},
+    # at lr 3e-3 the unsupervised run sits at 28% (predicting the commonest count) for 4000 steps
+    "double_hist": {"n_layers": 2, "n_heads": 2, "lr": 1e-3, "steps": 3000},
     "sort": {"n_layers": 2, "n_heads": 2, "steps": 1500},
     "most_freq": {"n_layers": 3, "n_heads": 4, "steps": 2500},
     "dyck1": {"n_layers": 2, "n_heads": 2},
