@@ -19,13 +19,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--d-mlp", type=int, help="MLP width (default: per task)")
     p.add_argument("--steps", type=int, help="optimiser steps (default: per task)")
     p.add_argument("--batch-size", type=int, help="inputs per step (default: 128)")
-    p.add_argument("--lr", type=float, help="peak learning rate (default: 3e-3)")
+    p.add_argument("--lr", type=float, help="peak learning rate (default: per task, else 3e-3)")
     p.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
     p.add_argument("--causal", action="store_true", default=None,
                    help="causal attention mask (default: per task)")
     p.add_argument("--attn-supervision", action="store_true",
                    help="pull heads toward the reference program's selector patterns")
-    p.add_argument("--attn-weight", type=float, help="weight of the attention MSE (default 100)")
+    p.add_argument("--attn-weight", type=float,
+                   help="weight of the attention MSE (default: per task, else 100)")
     p.add_argument("--threads", type=int, help="torch threads (default: 1)")
     p.add_argument("--plot", help="learning-curve PNG (default: the model file with .png)")
     p.add_argument("--no-plot", action="store_true", help="do not write the learning curve")
