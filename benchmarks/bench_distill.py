@@ -22,14 +22,24 @@ OUT = Path(__file__).parent / "results"
 def paper_rows(tasks: list[str], budget: float) -> list[dict]:
     from rasplab.distill import distill
     from rasplab.distill.cache import model_for
+    from rasplab.errors import RaspLabError
 
     rows = []
     for name in tasks:
         t0 = time.perf_counter()
         path = model_for(name, quiet=True)
         trained_s = time.perf_counter() - t0
-        r = distill(str(path), task=name, n=300, budget=budget, held_out=1000,
-                    out_dir=OUT / f"distill-{name}")
+        try:
+            r = distill(str(path), task=name, n=300, budget=budget, held_out=1000,
+                        out_dir=OUT / f"distill-{name}")
+        except RaspLabError as exc:  # no program at all: a row that says so
+            rows.append({"task": name, "agreement": 0.0, "program_correct": None,
+                         "model_correct": None, "model_wrong_program_right": None,
+                         "train_or_load_s": round(trained_s, 1),
+                         "distill_s": round(time.perf_counter() - t0 - trained_s, 1),
+                         "error": str(exc), "program": None, "heads": []})
+            print(f"{name}: failed: {exc}", flush=True)
+            continue
         v = r.verification
         rows.append({"task": name, "agreement": v.agreement, "program_correct": v.program_correct,
                      "model_correct": v.model_correct,
@@ -109,6 +119,10 @@ def markdown(paper: list[dict], rt: list[dict]) -> str:
                   "model wrong, program right | train/load s | distill s |",
                   "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in paper:
+            if r.get("error"):
+                lines.append(f"| {r['task']} | no program found ({r['error']}) | – | – | – | "
+                             f"{r['train_or_load_s']} | {r['distill_s']} |")
+                continue
             lines.append(f"| {r['task']} | {100 * r['agreement']:.1f}% | "
                          f"{100 * (r['program_correct'] or 0):.1f}% | "
                          f"{100 * (r['model_correct'] or 0):.1f}% | "

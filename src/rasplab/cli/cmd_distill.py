@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vocab", nargs="+", help="input vocabulary, if the model file lacks it")
     p.add_argument("--max-len", type=int, help="maximum input length, if the model file lacks it")
     p.add_argument("-o", "--out", metavar="DIR", help="report folder (default distill-<name>)")
+    p.add_argument("--library", metavar="FILE",
+                   help="a learned library (rasplab library -o FILE) for the search")
     p.add_argument("--retrain", action="store_true", help="train a fresh model for a task name")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(handler=run)
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out or f"distill-{name}"
     result = distill(target, task=task, vocab=args.vocab, max_len=args.max_len, n=args.n,
                      budget=args.timeout, held_out=args.held_out, seed=args.seed,
-                     out_dir=out_dir)
+                     out_dir=out_dir, library=args.library)
     if args.json:
         print_json(result.summary())
     else:
