@@ -82,6 +82,7 @@ def test_same_value_semantics():
     assert same_value(1, 1.0) and same_value(0.1 + 0.2, 0.3)
     assert not same_value("1", 1) and not same_value(None, 0)
     assert same_output(["a", 2], ["a", 2.0]) and not same_output(["a"], ["a", "b"])
+    assert not same_output(None, ["a"])  # a program that failed on the input
 
 
 def test_cli_distill_compiled_model_file(tmp_path, capsys):

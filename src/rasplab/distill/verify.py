@@ -19,7 +19,10 @@ def same_value(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def same_output(a: list[Any], b: list[Any]) -> bool:
+def same_output(a: list[Any] | None, b: list[Any] | None) -> bool:
+    """Equal output sequences; None (a program that failed on the input) equals nothing."""
+    if a is None or b is None:
+        return False
     return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
 
 
