@@ -1,7 +1,8 @@
 """Distillation benchmark: (1) the seven paper tasks, trained model -> program; (2) round trip,
 library program -> compiled transformer -> distilled program, checked for equivalence.
 
-    python benchmarks/bench_distill.py [--tasks ...] [--budget S] [--skip-paper] [--skip-roundtrip]
+    python benchmarks/bench_distill.py [--tasks ...] [--budget S] [--library FILE]
+                                       [--skip-paper] [--skip-roundtrip]
 
 Writes benchmarks/results/distill.md and distill.json; prints the tables.
 """
@@ -19,7 +20,7 @@ PAPER = ["reverse", "hist", "double_hist", "sort", "most_freq", "dyck1", "dyck2"
 OUT = Path(__file__).parent / "results"
 
 
-def paper_rows(tasks: list[str], budget: float) -> list[dict]:
+def paper_rows(tasks: list[str], budget: float, library: str | None = None) -> list[dict]:
     from rasplab.distill import distill
     from rasplab.distill.cache import model_for
     from rasplab.errors import RaspLabError
@@ -31,7 +32,8 @@ def paper_rows(tasks: list[str], budget: float) -> list[dict]:
         trained_s = time.perf_counter() - t0
         try:
             r = distill(str(path), task=name, n=300, budget=budget, held_out=1000,
-                        out_dir=OUT / f"distill-{name}")
+                        out_dir=OUT / f"distill-{name}{'-library' if library else ''}",
+                        library=library)
         except RaspLabError as exc:  # no program at all: a row that says so
             rows.append({"task": name, "agreement": 0.0, "program_correct": None,
                          "model_correct": None, "model_wrong_program_right": None,
@@ -60,10 +62,11 @@ def _inputs(vocab: list, max_len: int, rng: np.random.Generator, cap: int = 10_0
     return [[vocab[i] for i in rng.integers(0, len(vocab), size=k)] for k in lengths], False
 
 
-def roundtrip_rows(budget: float) -> list[dict]:
+def roundtrip_rows(budget: float, library: str | None = None) -> list[dict]:
     from rasplab.compiler import compile_program
     from rasplab.distill import distill
     from rasplab.distill.verify import same_output
+    from rasplab.errors import RaspLabError
     from rasplab.lang import evaluate
     from rasplab.lang.library import get_program, library_names
     from rasplab.tasks import get_task
@@ -90,8 +93,14 @@ def roundtrip_rows(budget: float) -> list[dict]:
             rows.append(row)
             print(f"{name}: compile failed: {exc}", flush=True)
             continue
-        r = distill(model, task=name if name in _task_names() else None, n=300, budget=budget,
-                    held_out=500)
+        try:
+            r = distill(model, task=name if name in _task_names() else None, n=300,
+                        budget=budget, held_out=500, library=library)
+        except RaspLabError as exc:
+            row.update(error=f"distill: {exc}", equivalent=False)
+            rows.append(row)
+            print(f"{name}: no program: {exc}", flush=True)
+            continue
         xs, exhaustive = _inputs(vocab, max_len, rng)
         want = evaluate(program, xs)
         try:
@@ -138,7 +147,7 @@ def markdown(paper: list[dict], rt: list[dict]) -> str:
             checked = (f"{r.get('checked', '-')} (all)" if r.get("exhaustive")
                        else str(r.get("checked", "-")))
             lines.append(f"| {r['program']} | {r['vocab']} | {r['max_len']} | "
-                         f"{'yes' if r.get('equivalent') else 'no: ' + r.get('error', '')} | "
+                         f"{'yes' if r.get('equivalent') else ('no: ' + r['error'] if r.get('error') else 'no')} | "
                          f"{checked} | {r.get('distill_s', '-')} |")
     return "\n".join(lines) + "\n"
 
@@ -148,15 +157,16 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="*", default=PAPER)
     ap.add_argument("--budget", type=float, default=120.0)
     ap.add_argument("--roundtrip-budget", type=float, default=60.0)
+    ap.add_argument("--library", help="a learned library file for the paper tasks' search")
     ap.add_argument("--skip-paper", action="store_true")
     ap.add_argument("--skip-roundtrip", action="store_true")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    paper = [] if args.skip_paper else paper_rows(args.tasks, args.budget)
-    rt = [] if args.skip_roundtrip else roundtrip_rows(args.roundtrip_budget)
+    paper = [] if args.skip_paper else paper_rows(args.tasks, args.budget, args.library)
+    rt = [] if args.skip_roundtrip else roundtrip_rows(args.roundtrip_budget, args.library)
     text = markdown(paper, rt)
     suffix = "" if not (args.skip_paper or args.skip_roundtrip) else (
-        "-roundtrip" if args.skip_paper else "-paper")
+        "-roundtrip" if args.skip_paper else "-paper") + ("-library" if args.library else "")
     (OUT / f"distill{suffix}.md").write_text(text)
     (OUT / f"distill{suffix}.json").write_text(json.dumps({"paper": paper, "roundtrip": rt},
                                                           indent=2, default=str))
