@@ -121,6 +121,12 @@ def _task_names() -> set[str]:
     return set(list_tasks())
 
 
+def _verdict(row: dict) -> str:
+    if row.get("equivalent"):
+        return "yes"
+    return "no: " + row["error"] if row.get("error") else "no"
+
+
 def markdown(paper: list[dict], rt: list[dict]) -> str:
     lines = []
     if paper:
@@ -147,7 +153,7 @@ def markdown(paper: list[dict], rt: list[dict]) -> str:
             checked = (f"{r.get('checked', '-')} (all)" if r.get("exhaustive")
                        else str(r.get("checked", "-")))
             lines.append(f"| {r['program']} | {r['vocab']} | {r['max_len']} | "
-                         f"{'yes' if r.get('equivalent') else ('no: ' + r['error'] if r.get('error') else 'no')} | "
+                         f"{_verdict(r)} | "
                          f"{checked} | {r.get('distill_s', '-')} |")
     return "\n".join(lines) + "\n"
 

@@ -1,9 +1,9 @@
-"""The error families of rasplab; each carries where the problem is so the CLI can print one line."""
+"""The error families of rasplab; each says where the problem is, so the CLI prints one line."""
 from __future__ import annotations
 
 
 class RaspLabError(Exception):
-    """Base class of every error rasplab reports to a user (the CLI prints it in one line, exit 2)."""
+    """Base of every error rasplab reports to a user (the CLI prints one line, exit 2)."""
 
     exit_code = 2
 

@@ -68,8 +68,21 @@ def test_frac_prevs_threshold_property(words):
 
 def _harder_constructs():
     from rasplab.compiler.examples import make_frac_prevs
-    from rasplab.lang import (CATEGORICAL, EQ, GE, LE, LT, Aggregate, Map, Select, SelectorWidth,
-                              SequenceMap, indices, numerical, select)
+    from rasplab.lang import (
+        CATEGORICAL,
+        EQ,
+        GE,
+        LE,
+        LT,
+        Aggregate,
+        Map,
+        Select,
+        SelectorWidth,
+        SequenceMap,
+        indices,
+        numerical,
+        select,
+    )
 
     a, b = make_frac_prevs(tokens.eq("a")), make_frac_prevs(tokens.eq("b"))
     return {

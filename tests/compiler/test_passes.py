@@ -15,8 +15,19 @@ from rasplab.compiler.mlp import and_table, numeric_lookup
 from rasplab.compiler.residual import CatRep, Ctx, Lin, Space
 from rasplab.compiler.values import infer_values, mean_values
 from rasplab.errors import CompileError
-from rasplab.lang import (EQ, LE, LT, NE, Aggregate, Select, evaluate, indices, numerical,
-                          select, tokens)
+from rasplab.lang import (
+    EQ,
+    LE,
+    LT,
+    NE,
+    Aggregate,
+    Select,
+    evaluate,
+    indices,
+    numerical,
+    select,
+    tokens,
+)
 
 from .agree import disagreements, random_inputs
 

@@ -12,8 +12,27 @@ from hypothesis import strategies as st
 
 from rasplab.compiler import compile_program
 from rasplab.errors import CompileError, RaspRuntimeError
-from rasplab.lang import (EQ, GE, GT, LE, LT, NE, NUMERICAL, TRUE, Aggregate, Fn, Full, Map,
-                          Select, SelectorWidth, SequenceMap, evaluate, indices, length, tokens)
+from rasplab.lang import (
+    EQ,
+    GE,
+    GT,
+    LE,
+    LT,
+    NE,
+    NUMERICAL,
+    TRUE,
+    Aggregate,
+    Fn,
+    Full,
+    Map,
+    Select,
+    SelectorWidth,
+    SequenceMap,
+    evaluate,
+    indices,
+    length,
+    tokens,
+)
 
 from .agree import same
 

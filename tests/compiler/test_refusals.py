@@ -3,8 +3,7 @@ import pytest
 
 from rasplab.compiler import compile_program
 from rasplab.errors import CompileError, RaspLabError
-from rasplab.lang import (EQ, LE, TRUE, Aggregate, Map, Select, indices, numerical, select,
-                          tokens)
+from rasplab.lang import EQ, LE, TRUE, Aggregate, Map, Select, indices, numerical, select, tokens
 
 
 def test_selector_program_is_refused():

@@ -5,8 +5,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rasplab.errors import RaspRuntimeError
-from rasplab.lang import (EQ, LE, LT, NUMERICAL, TRUE, Aggregate, Full, Map, SelectorWidth,
-                          SequenceMap, evaluate, indices, length, numerical, select, tokens)
+from rasplab.lang import (
+    EQ,
+    LE,
+    LT,
+    NUMERICAL,
+    TRUE,
+    Aggregate,
+    Full,
+    Map,
+    SelectorWidth,
+    SequenceMap,
+    evaluate,
+    indices,
+    length,
+    numerical,
+    select,
+    tokens,
+)
 
 words = st.text(alphabet="abcde", min_size=1, max_size=12)
 flip = select(indices, length - indices - 1, EQ)

@@ -2,8 +2,18 @@
 import pytest
 
 from rasplab.errors import RaspNameError, RaspSyntaxError
-from rasplab.lang import (EQ, LT, Aggregate, Full, Map, Select, SequenceMap, evaluate, indices,
-                          tokens)
+from rasplab.lang import (
+    EQ,
+    LT,
+    Aggregate,
+    Full,
+    Map,
+    Select,
+    SequenceMap,
+    evaluate,
+    indices,
+    tokens,
+)
 from rasplab.lang.functions import SLOT0, Const, Fn, Slot, binary
 from rasplab.lang.parser import load_program, parse, parse_file
 

@@ -6,9 +6,33 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rasplab.errors import RaspLabError
-from rasplab.lang import (CATEGORICAL, EQ, FALSE, GE, GT, LE, LT, NE, NUMERICAL, TRUE, Aggregate,
-                          Full, Map, Select, SelectorAnd, SelectorNot, SelectorOr, SelectorWidth,
-                          SequenceMap, evaluate, indices, length, numerical, select, tokens)
+from rasplab.lang import (
+    CATEGORICAL,
+    EQ,
+    FALSE,
+    GE,
+    GT,
+    LE,
+    LT,
+    NE,
+    NUMERICAL,
+    TRUE,
+    Aggregate,
+    Full,
+    Map,
+    Select,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    evaluate,
+    indices,
+    length,
+    numerical,
+    select,
+    tokens,
+)
 from rasplab.lang.functions import SLOT0, Const, Fn, Slot, binary, unary
 from rasplab.lang.parser import parse
 from rasplab.lang.printer import UnprintableError, to_python, to_rasp, to_rasp_expr

@@ -9,10 +9,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rasplab.errors import CompileError, RaspSyntaxError
-from rasplab.lang.ast import (CATEGORICAL, EQ, LT, NUMERICAL, Aggregate, Full, IndicesType,
-                              LengthType, Map, Select, SelectorAnd, SelectorNot, SelectorOr,
-                              SelectorWidth, SequenceMap, TokensType, indices, length, numerical,
-                              select, tokens)
+from rasplab.lang.ast import (
+    CATEGORICAL,
+    EQ,
+    LT,
+    NUMERICAL,
+    Aggregate,
+    Full,
+    IndicesType,
+    LengthType,
+    Map,
+    Select,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    TokensType,
+    indices,
+    length,
+    numerical,
+    select,
+    tokens,
+)
 from rasplab.lang.evaluator import evaluate
 from rasplab.lang.functions import OPS, Const, Fn, Slot
 from rasplab.lang.library import get_program, library_names

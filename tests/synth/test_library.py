@@ -12,9 +12,17 @@ from rasplab.lang.evaluator import evaluate
 from rasplab.lang.parser import load_program
 from rasplab.synth.bottomup.search import per_example
 from rasplab.synth.bottomup.values import Space
-from rasplab.synth.library import (Library, compress, hand_written_corpus, load_library,
-                                   productions, program_to_sexpr, save_library, synthesize,
-                                   to_def)
+from rasplab.synth.library import (
+    Library,
+    compress,
+    hand_written_corpus,
+    load_library,
+    productions,
+    program_to_sexpr,
+    save_library,
+    synthesize,
+    to_def,
+)
 from rasplab.synth.library.abstractions import free_holes, specialise
 from rasplab.synth.library.body import Body
 from rasplab.synth.library.compress import LearnedAbstraction

@@ -15,8 +15,9 @@ def parse_input(arg: str) -> list[Any]:
             value = json.loads(arg)
         except json.JSONDecodeError as exc:
             raise ExamplesError(f"input {arg!r} is not a valid JSON list: {exc.msg}") from None
-        if not isinstance(value, list) or not all(isinstance(t, str | int) and not isinstance(t, bool)
-                                                  for t in value):
+        tokens_ok = all(isinstance(t, str | int) and not isinstance(t, bool) for t in value) \
+            if isinstance(value, list) else False
+        if not tokens_ok:
             raise ExamplesError(f"input {arg!r} must be a JSON list of strings or integers")
         return value
     return list(arg)

@@ -1,4 +1,4 @@
-"""Entry point of `rasplab COMMAND`: finds the command modules, runs one, turns errors into one line.
+"""Entry point of `rasplab COMMAND`: finds the command modules, runs one, errors become one line.
 
 Each command lives in its own module `rasplab.cli.cmd_<name>` exposing `register(subparsers)`,
 which adds its sub-parser and sets `handler=` (a function of the parsed args returning an exit

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rasplab.lang.ast import Node
-
 from rasplab.compiler.residual import AttnOp, CatRep, Ctx, Lin, Space, lin_sum
+from rasplab.lang.ast import Node
 
 #: multiplies every score; BOS then gets exp(-SCALE/2) of a selected key's weight (~1e-22)
 SCALE = 100.0

@@ -8,9 +8,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from rasplab.lang.ast import (EQ, GE, LE, LT, NE, TRUE, Aggregate, Full, Map, Select,
-                              SelectorWidth, SequenceMap, SOp, aggregate, indices, length,
-                              numerical, select, tokens)
+from rasplab.lang.ast import (
+    EQ,
+    GE,
+    LE,
+    LT,
+    NE,
+    TRUE,
+    Aggregate,
+    Full,
+    Map,
+    Select,
+    SelectorWidth,
+    SequenceMap,
+    SOp,
+    aggregate,
+    indices,
+    length,
+    numerical,
+    select,
+    tokens,
+)
 
 
 @dataclass

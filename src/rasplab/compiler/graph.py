@@ -8,9 +8,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rasplab.errors import CompileError, describe_node
-from rasplab.lang.ast import (Aggregate, Full, IndicesType, LengthType, Map, Node, Select,
-                              Selector, SelectorAnd, SelectorNot, SelectorOr, SelectorWidth,
-                              SequenceMap, SOp, TokensType, walk)
+from rasplab.lang.ast import (
+    Aggregate,
+    Full,
+    IndicesType,
+    LengthType,
+    Map,
+    Node,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    SOp,
+    TokensType,
+    walk,
+)
 
 KNOWN = (TokensType, IndicesType, LengthType, Full, Map, SequenceMap, Aggregate, SelectorWidth,
          Select, SelectorAnd, SelectorOr, SelectorNot)

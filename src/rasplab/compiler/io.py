@@ -10,8 +10,8 @@ from typing import Any
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from rasplab.errors import ModelFileError
 from rasplab.compiler.model import CompiledConfig, CompiledTransformer
+from rasplab.errors import ModelFileError
 
 KIND = "compiled"
 FORMAT_VERSION = "1"

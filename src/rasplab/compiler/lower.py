@@ -13,17 +13,31 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rasplab.errors import CompileError, describe_node
-from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, IndicesType, LengthType, Map, Node,
-                              Select, Selector, SelectorAnd, SelectorNot, SelectorOr,
-                              SelectorWidth, SequenceMap, SOp, TokensType)
-from rasplab.lang.evaluator import _key
-
 from rasplab.compiler.attention import conjunction, head, table_pairs
 from rasplab.compiler.graph import Graph, selector_leaves
 from rasplab.compiler.mlp import and_table, numeric_lookup
 from rasplab.compiler.residual import CatRep, Ctx, Lin, NumRep, Op, Rep, Space, lin_sum
 from rasplab.compiler.values import MAX_PRODUCT, ValueSet, aggregate_mode, is_numeric
+from rasplab.errors import CompileError, describe_node
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Aggregate,
+    Full,
+    IndicesType,
+    LengthType,
+    Map,
+    Node,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    SOp,
+    TokensType,
+)
+from rasplab.lang.evaluator import _key
 
 #: relative tolerance when checking that a numerical function is affine / additive
 AFFINE_TOL = 1e-12

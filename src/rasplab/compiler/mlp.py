@@ -13,11 +13,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from rasplab.compiler.residual import CatRep, Ctx, Lin, MLPOp, NumRep, Rep, Space, lin_sum
 from rasplab.errors import CompileError, describe_node
 from rasplab.lang.ast import Node
 from rasplab.lang.evaluator import _key
-
-from rasplab.compiler.residual import CatRep, Ctx, Lin, MLPOp, NumRep, Rep, Space, lin_sum
 
 #: one MLP may not use more hidden units than this
 MAX_UNITS = 50_000

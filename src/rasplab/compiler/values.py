@@ -11,12 +11,22 @@ import math
 from fractions import Fraction
 from typing import Any, Sequence
 
-from rasplab.errors import CompileError, RaspLabError, describe_node
-from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, IndicesType, LengthType, Map, Node,
-                              SelectorWidth, SequenceMap, SOp, TokensType)
-from rasplab.lang.evaluator import _key, is_number
-
 from rasplab.compiler.graph import Graph
+from rasplab.errors import CompileError, RaspLabError, describe_node
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Aggregate,
+    Full,
+    IndicesType,
+    LengthType,
+    Map,
+    Node,
+    SelectorWidth,
+    SequenceMap,
+    SOp,
+    TokensType,
+)
+from rasplab.lang.evaluator import _key, is_number
 
 #: a node with more values than this has an unknown (None) set; only readers that need it fail
 MAX_VALUES = 4096

@@ -1,8 +1,32 @@
 """The RASP language: program nodes, the batched evaluator, `.rasp` syntax, printers, library."""
-from rasplab.lang.ast import (CATEGORICAL, NUMERICAL, Aggregate, Comparison, Encoding, Full, Map,
-                              Node, Select, Selector, SelectorAnd, SelectorNot, SelectorOr,
-                              SelectorWidth, SequenceMap, SOp, aggregate, categorical, indices,
-                              length, numerical, select, selector_width, size, tokens, walk)
+from rasplab.lang.ast import (
+                              CATEGORICAL,
+                              NUMERICAL,
+                              Aggregate,
+                              Comparison,
+                              Encoding,
+                              Full,
+                              Map,
+                              Node,
+                              Select,
+                              Selector,
+                              SelectorAnd,
+                              SelectorNot,
+                              SelectorOr,
+                              SelectorWidth,
+                              SequenceMap,
+                              SOp,
+                              aggregate,
+                              categorical,
+                              indices,
+                              length,
+                              numerical,
+                              select,
+                              selector_width,
+                              size,
+                              tokens,
+                              walk,
+)
 from rasplab.lang.evaluator import evaluate, run
 from rasplab.lang.functions import EQ, FALSE, GE, GT, LE, LT, NE, TRUE, Const, Fn, Slot
 from rasplab.lang.parser import load_program, parse, parse_file

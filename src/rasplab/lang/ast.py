@@ -13,8 +13,21 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Iterator
 
-from rasplab.lang.functions import (EQ, FALSE, GE, GT, LE, LT, NE, SLOT0, SLOT1, TRUE, Const,
-                                    Fn, Slot, binary, unary)
+from rasplab.lang.functions import (
+    EQ,
+    FALSE,
+    GE,
+    GT,
+    LE,
+    LT,
+    NE,
+    SLOT0,
+    TRUE,
+    Const,
+    Fn,
+    binary,
+    unary,
+)
 
 
 class Encoding(str, Enum):
@@ -59,7 +72,7 @@ class Node:
         return ()
 
     def named(self, name: str) -> "Node":
-        """A copy carrying a name (names are for printing and errors; they do not change meaning)."""
+        """A copy carrying a name (for printing and errors; names do not change meaning)."""
         return self._with(name=name)
 
     def _with(self, **changes: Any) -> "Node":
@@ -360,7 +373,8 @@ def categorical(sop: SOp) -> SOp:
     return sop.annotated(CATEGORICAL)
 
 
-def select(keys: SOp | Any, queries: SOp | Any, predicate: Fn | Callable[[Any, Any], bool]) -> Select:
+def select(keys: SOp | Any, queries: SOp | Any,
+           predicate: Fn | Callable[[Any, Any], bool]) -> Select:
     """`select(keys, queries, pred)`; constants stand for constant s-ops."""
     keys = keys if isinstance(keys, SOp) else Full(keys)
     queries = queries if isinstance(queries, SOp) else Full(queries)

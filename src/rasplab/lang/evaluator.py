@@ -15,9 +15,24 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from rasplab.errors import RaspRuntimeError
-from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, IndicesType, LengthType, Map, Node,
-                              Select, Selector, SelectorAnd, SelectorNot, SelectorOr,
-                              SelectorWidth, SequenceMap, TokensType, walk)
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Aggregate,
+    Full,
+    IndicesType,
+    LengthType,
+    Map,
+    Node,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    TokensType,
+    walk,
+)
 from rasplab.lang.functions import COMPARISONS, SLOT0, SLOT1, Fn
 
 Token = str | int

@@ -16,12 +16,44 @@ import lark
 from lark import Token, Tree
 
 from rasplab.errors import RaspNameError, RaspSyntaxError
-from rasplab.lang.ast import (CATEGORICAL, NUMERICAL, Aggregate, Full, Map, Node, Select,
-                              Selector, SelectorAnd, SelectorNot, SelectorOr, SelectorWidth,
-                              SequenceMap, SOp, indices, length, tokens)
+from rasplab.lang.ast import (
+    CATEGORICAL,
+    NUMERICAL,
+    Aggregate,
+    Full,
+    Map,
+    Node,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    SOp,
+    indices,
+    length,
+    tokens,
+)
 from rasplab.lang.evaluator import evaluate
-from rasplab.lang.functions import (EQ, FALSE, GE, GT, LE, LT, NE, OPS, SLOT0, TRUE, Const, Fn,
-                                    Slot, _freeze, binary, unary)
+from rasplab.lang.functions import (
+    EQ,
+    FALSE,
+    GE,
+    GT,
+    LE,
+    LT,
+    NE,
+    OPS,
+    SLOT0,
+    TRUE,
+    Const,
+    Fn,
+    Slot,
+    _freeze,
+    binary,
+    unary,
+)
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 STDLIB_DIR = Path(__file__).with_name("stdlib")

@@ -13,11 +13,40 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rasplab.errors import RaspLabError
-from rasplab.lang.ast import (CATEGORICAL, NUMERICAL, Aggregate, Encoding, Full, IndicesType,
-                              LengthType, Map, Node, Select, SelectorAnd, SelectorNot,
-                              SelectorOr, SelectorWidth, SequenceMap, SOp, TokensType)
-from rasplab.lang.functions import (COMPARISONS, EQ, FALSE, GE, GT, LE, LT, NE, OPS, TRUE, Const,
-                                    Fn, Slot)
+from rasplab.lang.ast import (
+    CATEGORICAL,
+    NUMERICAL,
+    Aggregate,
+    Encoding,
+    Full,
+    IndicesType,
+    LengthType,
+    Map,
+    Node,
+    Select,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    SOp,
+    TokensType,
+)
+from rasplab.lang.functions import (
+    COMPARISONS,
+    EQ,
+    FALSE,
+    GE,
+    GT,
+    LE,
+    LT,
+    NE,
+    OPS,
+    TRUE,
+    Const,
+    Fn,
+    Slot,
+)
 
 
 class UnprintableError(RaspLabError):

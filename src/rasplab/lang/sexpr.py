@@ -37,9 +37,26 @@ import re
 from typing import Any, Iterable, Mapping
 
 from rasplab.errors import CompileError, RaspSyntaxError, describe_node
-from rasplab.lang.ast import (CATEGORICAL, NUMERICAL, Aggregate, Encoding, Full, IndicesType,
-                              LengthType, Map, Node, Select, Selector, SelectorAnd, SelectorNot,
-                              SelectorOr, SelectorWidth, SequenceMap, SOp, TokensType)
+from rasplab.lang.ast import (
+    CATEGORICAL,
+    NUMERICAL,
+    Aggregate,
+    Encoding,
+    Full,
+    IndicesType,
+    LengthType,
+    Map,
+    Node,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    SOp,
+    TokensType,
+)
 from rasplab.lang.functions import OPS, Const, Fn, Slot
 
 __all__ = ["to_sexpr", "from_sexpr", "parse_sexpr", "inline_abstractions", "USUAL_ENCODING"]

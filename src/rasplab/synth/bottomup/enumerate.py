@@ -11,15 +11,34 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, Map, Select, SelectorAnd, SelectorNot,
-                              SelectorOr, SelectorWidth, SequenceMap, indices, length, numerical,
-                              tokens)
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Aggregate,
+    Full,
+    Map,
+    Select,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    indices,
+    length,
+    numerical,
+    tokens,
+)
 from rasplab.lang.evaluator import Batch, evaluate
 from rasplab.lang.functions import EQ, GE, GT, LE, LT, NE, TRUE
 from rasplab.synth.bottomup.bank import SEL, Bank
 from rasplab.synth.bottomup.goal import Goal
-from rasplab.synth.bottomup.grammar import (BINARY_OPS, KIND_PREDICATES, PREDICATES, UNARY_OPS,
-                                            Grammar, UnaryOp)
+from rasplab.synth.bottomup.grammar import (
+    BINARY_OPS,
+    KIND_PREDICATES,
+    PREDICATES,
+    UNARY_OPS,
+    Grammar,
+    UnaryOp,
+)
 from rasplab.synth.bottomup.values import BOOL, CAT, KINDS, NUM, Space
 
 #: array cells per broadcast chunk (bounds the memory of one numpy operation)

@@ -9,14 +9,21 @@ partner `p` already in the bank such that `x op p` is the output gives a binary 
 from __future__ import annotations
 
 from collections import Counter
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
 
-from rasplab.lang.ast import (CATEGORICAL, Aggregate, Node, Select, SelectorWidth, SequenceMap,
-                              indices)
+from rasplab.lang.ast import (
+    CATEGORICAL,
+    Aggregate,
+    Node,
+    Select,
+    SelectorWidth,
+    SequenceMap,
+    indices,
+)
 from rasplab.lang.functions import EQ, binary
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.grammar import Grammar

@@ -9,9 +9,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, IndicesType, LengthType, Map, Node,
-                              Select, SelectorAnd, SelectorNot, SelectorOr, SelectorWidth,
-                              SequenceMap, TokensType, walk)
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Aggregate,
+    Full,
+    IndicesType,
+    LengthType,
+    Map,
+    Node,
+    Select,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    TokensType,
+    walk,
+)
 from rasplab.lang.functions import COMPARISONS, Fn, Slot
 
 _LEAVES = (TokensType, IndicesType, LengthType, Full)

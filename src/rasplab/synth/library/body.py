@@ -13,9 +13,23 @@ from typing import Any
 import numpy as np
 
 from rasplab.errors import RaspSyntaxError
-from rasplab.lang.ast import (NUMERICAL, Aggregate, Full, Map, Node, Select, SelectorAnd,
-                              SelectorNot, SelectorOr, SelectorWidth, SequenceMap, indices,
-                              length, numerical, tokens)
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Aggregate,
+    Full,
+    Map,
+    Node,
+    Select,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    indices,
+    length,
+    numerical,
+    tokens,
+)
 from rasplab.lang.functions import OPS, Const, Fn, Slot, binary
 from rasplab.lang.sexpr import _NO_LITERAL, _as_literal, _Sym, parse_sexpr
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space, is_number
