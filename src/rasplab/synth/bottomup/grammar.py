@@ -161,8 +161,13 @@ class Grammar:
             seen.add(node)
             if node in fixed:
                 return fixed[node]
-            return self._node_cost(node) + sum(visit(c) for c in node.children)
+            own, parts = self._step(node)
+            return own + sum(visit(c) for c in parts)
         return visit(program)
+
+    def _step(self, node: Node) -> tuple[int, tuple[Node, ...]]:
+        """The cost of the production that built `node`, and the sub-programs it took."""
+        return self._node_cost(node), node.children
 
     def _node_cost(self, node: Node) -> int:
         from rasplab.lang import ast

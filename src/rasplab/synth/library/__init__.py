@@ -33,21 +33,9 @@ class LibraryGrammar(Grammar):
     #: node built by an abstraction -> (the abstraction's cost, its argument nodes)
     built: dict[Any, tuple[int, tuple]] = field(default_factory=dict)
 
-    def program_cost(self, program: Node, fixed: dict[Node, int] | None = None) -> int:
-        fixed = fixed or {}
-        seen: set[Node] = set()
-
-        def visit(node: Node) -> int:
-            if node in seen:
-                return 0
-            seen.add(node)
-            if node in fixed:
-                return fixed[node]
-            hit = self.built.get(node)
-            if hit is not None:
-                return hit[0] + sum(visit(a) for a in hit[1])
-            return self._node_cost(node) + sum(visit(c) for c in node.children)
-        return visit(program)
+    def _step(self, node: Node) -> tuple[int, tuple[Node, ...]]:
+        hit = self.built.get(node)
+        return hit if hit is not None else super()._step(node)
 
 
 def grammar_with_library(library: Library | str | None, inputs: list[list[Any]],
