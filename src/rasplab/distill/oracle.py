@@ -5,7 +5,6 @@ a TransformerLens `HookedTransformer`, a plain Python function — becomes an `O
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -210,7 +209,3 @@ def as_oracle(model: Any, *, vocab: Sequence[Any] | None = None, max_len: int | 
                            "(--vocab/--max-len)")
     return oracle
 
-
-def describe(oracle: Oracle) -> str:
-    return json.dumps({"model": oracle.description, "task": oracle.task,
-                       "vocab": list(oracle.vocab or ()), "max_len": oracle.max_len})
