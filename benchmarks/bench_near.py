@@ -92,7 +92,16 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "results" / "near.md"))
     ap.add_argument("--plot", default=str(ROOT / "results" / "near.png"))
+    ap.add_argument("--save", default=None,
+                    help="also write the rows (with traces) as JSON, for a later --merge")
+    ap.add_argument("--merge", nargs="*", default=None, metavar="JSON",
+                    help="run nothing: build the table and figure from --save files")
+    ap.add_argument("--note", default="", help="text after the table (setting, command)")
     args = ap.parse_args()
+    if args.merge is not None:
+        rows = [r for f in args.merge for r in json.loads(Path(f).read_text())]
+        write(rows, args, "runs in separate batches (see below)")
+        return
 
     pairs = [(t, g) for g in args.grammars for t in args.tasks]
     pairs += [tuple(e.split(":", 1)) for e in args.extra]  # type: ignore[misc]
@@ -102,15 +111,22 @@ def main() -> None:
              args.library) for t, g in pairs]
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         rows = pool.map(run_one, jobs, chunksize=1)
+    if args.save:
+        Path(args.save).write_text(json.dumps(rows))
+    write(rows, args, f"{args.jobs} runs in parallel")
 
+
+def write(rows: list[dict], args: argparse.Namespace, parallel: str) -> None:
+    """The Markdown table (`--out`) and the figure (`--plot`)."""
     from rasplab.viz.near_plot import plot_near_trace
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     plot_near_trace({f"{r['task']} / {r['grammar']}": r["trace"] for r in rows}, args.plot,
                     "NEAR: validation loss of each scored program vs search time")
-    header = (f"NEAR on this machine (2 shared cores, nice 19, torch 1 thread, {args.jobs} runs "
-              f"in parallel), 100 examples, verified on 1,000 fresh inputs, seed {args.seed}.\n\n")
-    Path(args.out).write_text(header + table(rows) + "\n")
+    header = (f"NEAR on this machine (2 shared cores, nice 19, torch 1 thread, {parallel}), "
+              f"100 examples, verified on 1,000 fresh inputs, seed {args.seed}.\n\n")
+    note = f"\n{args.note}\n" if args.note else ""
+    Path(args.out).write_text(header + table(rows) + "\n" + note)
     print(table(rows))
 
 
