@@ -27,6 +27,7 @@ from rasplab.lang.ast import (
 from rasplab.lang.functions import EQ, binary
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.split import CaseSplit
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
 
 TOL = 1e-6
@@ -79,6 +80,8 @@ class Goal:
         self.invertible = space.y_kind == NUM and not np.isnan(yv).any()
         self.y_nonzero = self.invertible and bool((np.abs(yv) > TOL).all())
         self.tabular = len(space.y_table) <= grammar.max_table
+        #: decision lists over boolean sub-goals, for outputs with a few distinct values
+        self.split = CaseSplit(space, bank, grammar, propose)
 
     # --- helpers ------------------------------------------------------------------------
     def _accuracy(self, match: np.ndarray) -> np.ndarray:
@@ -95,6 +98,7 @@ class Goal:
         for i in np.nonzero(accs >= self.threshold)[0].tolist():
             self.propose(Candidate(partial(self.bank.node, refs[i]), cost, float(accs[i]),
                                    "direct"))
+        self.split.check(kind, cost, values, refs)
         if self.tabular:
             self._tables(cost, values, refs, accs)
             if kind == BOOL:
