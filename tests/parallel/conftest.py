@@ -1,0 +1,38 @@
+"""Ray is started once for the whole session (it takes seconds) with two CPUs."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    import jobs
+    import ray
+    from ray import cloudpickle
+
+    # Ray's workers do not see the tests folder: ship the test job functions by value
+    cloudpickle.register_pickle_by_value(jobs)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(params=["local", "ray"])
+def backend(request):
+    """A factory `make(workers)` for each back end (inline has its own tests)."""
+    if request.param == "ray":
+        request.getfixturevalue("ray_session")
+    from rasplab.parallel.executor import make_executor
+    from rasplab.parallel.local import LocalExecutor
+
+    def make(workers: int = 2):
+        if request.param == "ray":
+            return make_executor(workers, ray="local")
+        return LocalExecutor(workers)
+    make.name = request.param
+    return make
