@@ -7,13 +7,15 @@ so it is the plain engine: the reports compare directly across iterations.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from rasplab.errors import CompileError
+from rasplab.parallel import Executor, InlineExecutor, Job, Journal, make_executor, run_jobs
 from rasplab.synth.library.abstractions import to_def
 from rasplab.synth.library.compress import compress
 from rasplab.synth.library.corpus import program_to_sexpr
@@ -33,6 +35,8 @@ class TaskOutcome:
     candidates: int
     sexpr: str = ""
     interrupted: bool = False
+    #: why the task has no result ("raised ...", "timed out ...", "worker died ..."), if so
+    error: str = ""
 
 
 @dataclass
@@ -83,62 +87,90 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
                        sexpr, result.interrupted)
 
 
-def _wake(tasks: list[str], library: Library, budget: float, n_examples: int, seed: int,
-          workers: int, bar: Any) -> tuple[list[TaskOutcome], bool]:
-    """Search every task; also says whether Ctrl-C cut the phase short."""
-    outcomes: list[TaskOutcome] = []
-    if workers <= 1:
-        for name in tasks:
+def task_job(name: str, library: Library, budget: float, n_examples: int, seed: int,
+             timeout: float | None = None, key: str | None = None) -> Job:
+    """The wake phase's job for one task (for any executor back end)."""
+    return Job(key or name, solve_task, (name, library, budget, n_examples, seed), timeout=timeout)
+
+
+def _fingerprint(library: Library, budget: float, n_examples: int, seed: int) -> str:
+    """Names the settings a wake-phase result depends on, for journal keys."""
+    text = json.dumps([[to_def(a) for a in library.abstractions], budget, n_examples, seed])
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int = N_EXAMPLES,
+         seed: int = 0, executor: Executor | None = None, journal: Journal | None = None,
+         task_timeout: float | None = None, bar: Any = None) -> tuple[list[TaskOutcome], bool]:
+    """Search every task on `executor` (default: in this process); outcomes in task order, and
+    whether Ctrl-C cut the phase short.
+
+    A task that raises, overruns `task_timeout` (default 2 x budget + 60 s) twice or whose
+    worker dies twice is reported unsolved with its `error`. With a `journal`, finished tasks
+    are written as they finish and read back instead of searched again.
+    """
+    ex = executor if executor is not None else InlineExecutor()
+    timeout = task_timeout if task_timeout is not None else 2 * budget + 60
+    prefix = _fingerprint(library, budget, n_examples, seed) + ":"
+    jobs = [task_job(name, library, budget, n_examples, seed, timeout, prefix + name)
+            for name in tasks]
+    outcomes: dict[str, TaskOutcome] = {}
+    interrupted = False
+    results = run_jobs(ex, jobs, journal=journal, encode=asdict,
+                       decode=lambda d: TaskOutcome(**d),
+                       keep=lambda r: not (r.ok and r.value.interrupted))
+    try:
+        for r in results:
+            name = r.key[len(prefix):]
+            out = r.value if r.ok else TaskOutcome(name, False, 0.0, r.seconds, 0,
+                                                  error=r.error)
+            outcomes[name] = out
             if bar is not None:
-                bar.set_postfix(task=name, refresh=True)
-            try:
-                out = solve_task(name, library, budget, n_examples, seed)
-            except KeyboardInterrupt:
-                return outcomes, True
-            outcomes.append(out)
-            if bar is not None:
+                bar.set_postfix(task=name, refresh=False)
                 bar.update(1)
             if out.interrupted:
-                return outcomes, True
-        return outcomes, False
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(solve_task, name, library, budget, n_examples, seed)
-                   for name in tasks]
-        try:
-            for fut in futures:
-                outcomes.append(fut.result())
-                if bar is not None:
-                    bar.update(1)
-        except KeyboardInterrupt:
-            for fut in futures:
-                fut.cancel()
-            return outcomes, True
-    return outcomes, False
+                interrupted = True
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if interrupted:
+            ex.cancel()
+        if executor is None:
+            ex.close()
+    return [outcomes[t] for t in tasks if t in outcomes], interrupted
 
 
 def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
           library: Library | None = None, out: str | Path | None = None,
           n_examples: int = N_EXAMPLES, seed: int = 0, compress_iterations: int = 8,
           max_arity: int = 3, workers: int = 1, progress: bool | None = None,
-          on_iteration: Callable[[IterationReport], None] | None = None
-          ) -> tuple[list[IterationReport], Library]:
+          on_iteration: Callable[[IterationReport], None] | None = None,
+          executor: Executor | None = None, journal: str | Path | None = None,
+          task_timeout: float | None = None) -> tuple[list[IterationReport], Library]:
     """Run the loop over `tasks`; returns one report per iteration and the final library.
 
-    Ctrl-C stops the task being searched (keeping its best program), compresses what was
-    solved so far, reports that partial iteration, and saves the library.
+    The wake phase runs on `executor` (default: `workers` local processes, or this process for
+    one). With `journal` (a JSONL file) each task's result is written as it finishes and a
+    rerun with the same settings resumes where it stopped. Ctrl-C stops the task being
+    searched (keeping its best program), compresses what was solved so far, reports that
+    partial iteration, and saves the library.
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
     reports: list[IterationReport] = []
     bar = _bar(len(tasks) * iterations, progress)
     ever: set[str] = set(solutions)
+    ex = executor if executor is not None else make_executor(workers)
+    log = Journal(journal) if journal is not None else None
     try:
         for it in range(1, iterations + 1):
             start = time.monotonic()
             if bar is not None:
                 bar.set_description(f"library iteration {it}")
-            outcomes, interrupted = _wake(tasks, library, budget, n_examples, seed, workers,
-                                          bar)
+            outcomes, interrupted = wake(tasks, library, budget=budget, n_examples=n_examples,
+                                         seed=seed, executor=ex, journal=log,
+                                         task_timeout=task_timeout, bar=bar)
             for o in outcomes:
                 if o.solved and o.sexpr and (o.task not in solutions
                                              or len(o.sexpr) < len(solutions[o.task])):
@@ -153,7 +185,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 newly_solved=sorted(solved_now - ever), library_size=len(library.abstractions),
                 compression_ratio=round(ratio, 3),
                 tasks={o.task: {"solved": o.solved, "seconds": round(o.seconds, 2),
-                                "accuracy": round(o.accuracy, 4), "candidates": o.candidates}
+                                "accuracy": round(o.accuracy, 4), "candidates": o.candidates,
+                                **({"error": o.error} if o.error else {})}
                        for o in outcomes},
                 interrupted=interrupted)
             ever |= solved_now
@@ -169,6 +202,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     finally:
         if bar is not None:
             bar.close()
+        if executor is None:
+            ex.close()
     if out is not None:
         save_library(library, out)
     return reports, library
