@@ -40,18 +40,6 @@ def counted(marker: str, value: Any) -> Any:
     return value
 
 
-def wake_task(name: str, budget: float) -> dict:
-    """A suite task as the wake phase sees it, plus two that misbehave."""
-    if name == "raises":
-        raise RuntimeError("this task always fails")
-    if name == "overruns":
-        time.sleep(60)
-    from rasplab.synth.library.loop import solve_task
-
-    out = solve_task(name, None, budget, 40, 0)
-    return {"solved": out.solved, "sexpr": out.sexpr}
-
-
 def fake_shard(inputs, outputs, *, budget: float, shard: tuple[int, int], **options):
     """A synthesis method: shard 1 solves quickly, the others search (sleep) out the budget."""
     from rasplab.synth.result import SynthResult
@@ -72,3 +60,14 @@ def fake_unsolved(inputs, outputs, *, budget: float, shard: tuple[int, int], **o
     if i == n - 1:
         raise RuntimeError("shard crashed")
     return SynthResult(None, f"program = {i};\n", str(i), False, i / 10, 0.1, 10 + i)
+
+
+def wake_solver(name: str, library, budget: float, n_examples: int, seed: int):
+    """`solve_task` for real tasks; "raises" always raises and "overruns" hangs."""
+    from rasplab.synth.library.loop import solve_task
+
+    if name == "raises":
+        raise RuntimeError("this task always fails")
+    if name == "overruns":
+        time.sleep(120)
+    return solve_task(name, library, budget, n_examples, seed)

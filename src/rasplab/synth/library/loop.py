@@ -88,9 +88,12 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
 
 
 def task_job(name: str, library: Library, budget: float, n_examples: int, seed: int,
-             timeout: float | None = None, key: str | None = None) -> Job:
-    """The wake phase's job for one task (for any executor back end)."""
-    return Job(key or name, solve_task, (name, library, budget, n_examples, seed), timeout=timeout)
+             timeout: float | None = None, key: str | None = None,
+             solver: Callable[..., TaskOutcome] | None = None) -> Job:
+    """The wake phase's job for one task (for any executor back end); `solver` defaults to
+    `solve_task` (same arguments)."""
+    return Job(key or name, solver or solve_task, (name, library, budget, n_examples, seed),
+               timeout=timeout)
 
 
 def _fingerprint(library: Library, budget: float, n_examples: int, seed: int) -> str:
@@ -101,7 +104,8 @@ def _fingerprint(library: Library, budget: float, n_examples: int, seed: int) ->
 
 def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int = N_EXAMPLES,
          seed: int = 0, executor: Executor | None = None, journal: Journal | None = None,
-         task_timeout: float | None = None, bar: Any = None) -> tuple[list[TaskOutcome], bool]:
+         task_timeout: float | None = None, bar: Any = None,
+         solver: Callable[..., TaskOutcome] | None = None) -> tuple[list[TaskOutcome], bool]:
     """Search every task on `executor` (default: in this process); outcomes in task order, and
     whether Ctrl-C cut the phase short.
 
@@ -112,7 +116,7 @@ def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int =
     ex = executor if executor is not None else InlineExecutor()
     timeout = task_timeout if task_timeout is not None else 2 * budget + 60
     prefix = _fingerprint(library, budget, n_examples, seed) + ":"
-    jobs = [task_job(name, library, budget, n_examples, seed, timeout, prefix + name)
+    jobs = [task_job(name, library, budget, n_examples, seed, timeout, prefix + name, solver)
             for name in tasks]
     outcomes: dict[str, TaskOutcome] = {}
     interrupted = False
