@@ -13,6 +13,7 @@ import sys
 
 from rasplab.cli.common import print_json
 from rasplab.errors import ExamplesError
+from rasplab.parallel.options import add_executor_args, executor_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", type=int, default=100, metavar="N",
                    help="examples sampled per task (default 100)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=1, help="tasks searched in parallel")
+    add_executor_args(p, what="tasks searched")
+    p.add_argument("--journal", metavar="FILE.jsonl",
+                   help="write each task's result here as it finishes; a rerun with the same "
+                        "settings resumes from it")
     p.add_argument("--max-arity", type=int, default=3)
     p.add_argument("--compress-iterations", type=int, default=8, metavar="N",
                    help="at most N abstractions per compression (default 8)")
@@ -64,10 +68,12 @@ def run(args: argparse.Namespace) -> int:
         for d in r.abstractions:
             print(f"  {d}")
         sys.stdout.flush()
-    reports, _ = learn(tasks, budget=args.budget, iterations=args.iterations, out=args.output,
-                       n_examples=args.examples, seed=args.seed,
-                       compress_iterations=args.compress_iterations, max_arity=args.max_arity,
-                       workers=args.workers, on_iteration=show)
+    with executor_from_args(args) as executor:
+        reports, _ = learn(tasks, budget=args.budget, iterations=args.iterations,
+                           out=args.output, n_examples=args.examples, seed=args.seed,
+                           compress_iterations=args.compress_iterations,
+                           max_arity=args.max_arity, on_iteration=show, executor=executor,
+                           journal=args.journal)
     if args.json:
         print_json([r.to_json() for r in reports])
     else:
