@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 import numpy as np
 
@@ -64,8 +64,9 @@ class ProgramSampler:
     """Grows random well-typed programs top down, productions weighted by 2^-cost."""
 
     def __init__(self, grammar: Grammar, token_values: Sequence[Any], rng: np.random.Generator,
-                 max_depth: int = 4):
+                 max_depth: int = 4, allowed: Collection[str] | None = None):
         self.g, self.rng, self.max_depth = grammar, rng, max_depth
+        self.allowed = None if allowed is None else set(allowed)
         self.token_values = list(token_values)
         self.token_kind = "num" if all(isinstance(t, int | float) and not isinstance(t, bool)
                                        for t in self.token_values) else "cat"
@@ -140,7 +141,8 @@ class ProgramSampler:
         leaves_only = depth >= self.max_depth
         names, builders, logits = [], [], []
         for name, leaf, build in options:
-            if leaves_only and not leaf:
+            if (leaves_only and not leaf) or (self.allowed is not None
+                                              and name not in self.allowed):
                 continue
             names.append(name)
             builders.append(build)
@@ -219,9 +221,12 @@ def _trivial(rows: list[list[Any]], leaves: list[tuple]) -> bool:
 
 def dream(n: int, tasks: Sequence[Any], grammar: Grammar | None = None, *, seed: int = 0,
           n_examples: int = 16, per_inputs: int = 64, max_depth: int = 4,
+          productions: Collection[str] | None = None,
           progress: bool | None = False) -> list[Dream]:
     """About `n` distinct dreams on inputs from the given tasks' distributions.
 
+    `productions` restricts the grammar to those names (a tiny grammar for tests); tables are
+    only added when "table" is among them.
     Programs are drawn in groups of `per_inputs` on one set of `n_examples` inputs from one task
     (chosen in turn); within a group, programs with equal outputs keep the cheapest.
     """
@@ -239,7 +244,7 @@ def dream(n: int, tasks: Sequence[Any], grammar: Grammar | None = None, *, seed:
         while len(dreams) < n and attempts < 50 * n:
             task = tasks[int(rng.integers(len(tasks)))]
             inputs = task.sample(n_examples, rng)
-            sampler = ProgramSampler(grammar, task.vocab, rng, max_depth)
+            sampler = ProgramSampler(grammar, task.vocab, rng, max_depth, productions)
             leaves = [_fingerprint(r) for r in (_run(p, inputs) for p in (tokens, indices,
                                                                          length)) if r]
             group: dict[tuple, Dream] = {}
@@ -249,7 +254,8 @@ def dream(n: int, tasks: Sequence[Any], grammar: Grammar | None = None, *, seed:
                 rows = _run(program, inputs)
                 if rows is None:
                     continue
-                if rng.random() < TABLE_RATE:
+                if (productions is None or "table" in productions) and \
+                        rng.random() < TABLE_RATE:
                     tabled = _with_table(program, rows, rng, task.vocab, grammar)
                     if tabled is not None and (trows := _run(tabled, inputs)) is not None:
                         program, rows = tabled, trows

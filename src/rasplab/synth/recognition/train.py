@@ -25,9 +25,9 @@ from rasplab.synth.recognition.productions import used_productions
 class TrainConfig:
     """Optimisation settings that train in about a minute on one CPU thread."""
 
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 2e-3
+    epochs: int = 10
+    batch_size: int = 16
+    lr: float = 1e-2
     weight_decay: float = 1e-4
     solved_weight: float = 5.0
     seed: int = 0

@@ -13,21 +13,25 @@ from typing import Any, Sequence
 from rasplab.synth.bottomup.grammar import DEFAULT_WEIGHTS, Grammar
 
 MIN_COST, MAX_COST = 1, 6
+#: the most a prediction moves a production's cost away from its default
+MAX_SHIFT = 2
 #: engine names that share a prediction with a labelled production
 ALIASES = {"map.rsub": "map.sub"}
 
 
 def costs_from_probabilities(probs: dict[str, float], priors: dict[str, float] | None = None,
                              base: Grammar | None = None, strength: float = 1.0,
-                             floor: float = 1e-3) -> dict[str, int]:
+                             floor: float = 1e-3, max_shift: int = MAX_SHIFT) -> dict[str, int]:
     """Production name -> cost: default cost + strength * log2(prior / p), clipped to [1, 6].
 
-    Without priors, p is compared with 1/2 (the model's prior before any training)."""
+    The shift is at most `max_shift` either way, which bounds how much slower a task the model
+    misjudges can get. Without priors, p is compared with 1/2."""
     base = base or Grammar()
     out: dict[str, int] = {}
     for name, p in probs.items():
         prior = 0.5 if priors is None else priors.get(name, 0.5)
         shift = strength * math.log2(max(prior, floor) / max(p, floor))
+        shift = max(-max_shift, min(max_shift, shift))
         out[name] = int(min(MAX_COST, max(MIN_COST, round(base.cost(name) + shift))))
     for alias, name in ALIASES.items():
         if name in out:

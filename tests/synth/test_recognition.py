@@ -1,0 +1,137 @@
+"""Tests of the recognition model: labels, dreams, encoder invariance, costs, training, files."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rasplab.errors import ModelFileError
+from rasplab.lang.ast import Aggregate, Select, SelectorWidth, indices, length, tokens
+from rasplab.lang.functions import EQ, LT
+from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.recognition import (
+    PRODUCTIONS,
+    RecognitionModel,
+    TrainConfig,
+    costs_from_probabilities,
+    dream,
+    load_recognition,
+    save_recognition,
+    train_recognition,
+    used_productions,
+)
+from rasplab.synth.recognition.encoder import featurise
+from rasplab.tasks import get_task
+
+TINY = ("tokens", "indices", "length", "map.add", "map.sub", "map.eq", "map.indicator",
+        "select", "aggregate", "aggregate.cat", "selector_width", "not", "binary.lt")
+
+
+def test_used_productions_name_the_engine_productions() -> None:
+    reverse = Aggregate(Select(indices, length - indices - 1, EQ), tokens)
+    assert used_productions(reverse) == {"aggregate.cat", "select", "indices", "length",
+                                         "tokens", "binary.sub", "map.sub"}
+    hist = SelectorWidth(Select(tokens, tokens, EQ))
+    assert used_productions(hist) == {"selector_width", "select", "tokens"}
+    assert set(PRODUCTIONS) >= used_productions(reverse) | used_productions(hist)
+
+
+def test_dreams_are_distinct_non_constant_and_labelled() -> None:
+    tasks = [get_task("reverse"), get_task("hist")]
+    dreams = dream(60, tasks, seed=3, productions=TINY)
+    assert len(dreams) == 60
+    assert len({d.program for d in dreams}) == len(dreams)
+    for d in dreams:
+        assert d.productions <= set(TINY)
+        assert d.productions == used_productions(d.program)
+        flat = {repr(v) for row in d.outputs for v in row}
+        assert len(flat) > 1
+        assert [len(x) for x in d.inputs] == [len(y) for y in d.outputs]
+        assert d.outputs != d.inputs
+
+
+def test_encoder_ignores_the_order_of_examples() -> None:
+    task = get_task("sort")
+    xs = task.sample(8, 1)
+    ys = task.outputs(xs)
+    model = RecognitionModel()
+    a = model.predict(xs, ys)
+    b = model.predict(xs[::-1], ys[::-1])
+    assert all(abs(a[k] - b[k]) < 1e-5 for k in a)
+    f, m = featurise(xs, ys, max_examples=4)
+    assert f.shape[0] == 4 and m.any(axis=1).all()
+
+
+def test_costs_follow_probabilities_and_stay_in_range() -> None:
+    base = Grammar()
+    probs = {name: 0.5 for name in PRODUCTIONS}
+    probs["selector_width"], probs["binary.mul"] = 0.99, 0.001
+    costs = costs_from_probabilities(probs, {n: 0.5 for n in PRODUCTIONS}, base)
+    assert all(1 <= c <= 6 for c in costs.values())
+    assert costs["selector_width"] <= base.cost("selector_width")
+    assert costs["binary.mul"] > base.cost("binary.mul")
+    assert costs["select"] == base.cost("select")  # no evidence, no change
+    assert costs["map.rsub"] == costs["map.sub"]
+
+
+@pytest.fixture(scope="module")
+def tiny_model() -> tuple[RecognitionModel, list]:
+    tasks = [get_task("reverse"), get_task("hist"), get_task("sort")]
+    dreams = dream(420, tasks, seed=0, productions=TINY, max_depth=3)
+    held = dreams[-40:]
+    model, stats = train_recognition(dreams[:-40], config=TrainConfig(epochs=10, seed=0),
+                                     progress=False)
+    assert stats["items"] == len(dreams) - 40
+    return model, held
+
+
+def test_trained_model_ranks_a_held_out_dreams_productions_first(tiny_model) -> None:
+    model, held = tiny_model
+    aucs, margins = [], []
+    for d in held:
+        p = model.predict(d.inputs, d.outputs)
+        used = [p[n] for n in TINY if n in d.productions]
+        other = [p[n] for n in TINY if n not in d.productions]
+        if not used or not other:
+            continue
+        aucs.append(np.mean([u > o for u in used for o in other]))
+        margins.append(np.mean(used) - np.mean(other))
+    assert len(aucs) >= 30
+    assert np.mean(aucs) > 0.78
+    assert np.mean(margins) > 0.2
+    # what it learned is more than the base rates: it beats ranking by the training prior
+    prior = model.priors()
+    prior_aucs = [np.mean([prior[u] > prior[o] for u in d.productions if u in TINY
+                           for o in TINY if o not in d.productions]) for d in held
+                  if d.productions and len(d.productions) < len(TINY)]
+    assert np.mean(aucs) > np.mean(prior_aucs) + 0.05
+
+
+def test_save_and_load_round_trip(tiny_model, tmp_path) -> None:
+    model, held = tiny_model
+    path = save_recognition(model, tmp_path / "r.safetensors")
+    again = load_recognition(path)
+    d = held[0]
+    a, b = model.predict(d.inputs, d.outputs), again.predict(d.inputs, d.outputs)
+    assert a == pytest.approx(b, abs=1e-6)
+    assert again.priors() == pytest.approx(model.priors())
+    assert torch.equal(again.prior, model.prior)
+
+
+def test_bad_model_files_are_clear_errors(tmp_path) -> None:
+    with pytest.raises(ModelFileError, match="no such"):
+        load_recognition(tmp_path / "missing.safetensors")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ModelFileError, match="junk"):
+        load_recognition(junk)
+    from safetensors.torch import save_file
+    other = tmp_path / "other.safetensors"
+    save_file({"x": torch.zeros(2)}, str(other), metadata={"rasplab_kind": "trained"})
+    with pytest.raises(ModelFileError, match="not a recognition model"):
+        load_recognition(other)
+
+
+def test_lt_select_label() -> None:
+    prog = SelectorWidth(Select(tokens, tokens, LT) & ~Select(indices, indices, EQ))
+    assert {"and", "not", "select", "selector_width"} <= used_productions(prog)
