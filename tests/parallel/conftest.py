@@ -11,13 +11,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture(scope="session")
 def ray_session():
-    import jobs
     import ray
-    from ray import cloudpickle
 
-    # Ray's workers do not see the tests folder: ship the test job functions by value
-    cloudpickle.register_pickle_by_value(jobs)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # Ray's workers do not inherit sys.path: let them import the test job functions
+    here = str(Path(__file__).parent)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": here}})
     yield ray
     ray.shutdown()
 

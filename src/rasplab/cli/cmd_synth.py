@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="FILE.png",
                    help="near: plot the validation loss of each evaluated program vs time")
+    p.add_argument("--shards", type=int, metavar="N",
+                   help="split the search into N independent shards run in parallel (bottomup, "
+                        "library); the first solution wins and the others are cancelled")
+    p.add_argument("--ray", metavar="WHERE",
+                   help="run the shards on Ray: local, auto or HOST:PORT (pip install "
+                        "'rasplab[ray]')")
     p.add_argument("-o", "--output", metavar="FILE.rasp", help="also write the program here")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(handler=run)
@@ -56,7 +62,19 @@ def run(args: argparse.Namespace) -> int:
             raise ExamplesError(f"--library needs --method library (got {method})")
         options["library"] = load_library(args.library)
         method = "library"
-    result = synthesize(examples, method=method, budget=args.timeout, **options)
+    shards = getattr(args, "shards", None)
+    if shards is not None or getattr(args, "ray", None):
+        from rasplab.parallel.shards import sharded_synthesize
+
+        if method == "near":
+            raise ExamplesError("--shards splits a bottom-up search; use --method bottomup or "
+                                "library")
+        if shards is not None and shards < 1:
+            raise ExamplesError(f"--shards must be at least 1, got {shards}")
+        result = sharded_synthesize(examples, shards=shards or 2, method=method,
+                                    budget=args.timeout, ray=args.ray, **options)
+    else:
+        result = synthesize(examples, method=method, budget=args.timeout, **options)
     if args.output and result.source:
         Path(args.output).write_text(result.source)
     if args.json:

@@ -20,8 +20,12 @@ GRACE = 30.0
 
 def run_shard(inputs: list[list[Any]], outputs: list[list[Any]], method: str, budget: float,
               shard: tuple[int, int], options: dict[str, Any]) -> SynthResult:
-    """One shard's search (runs in a worker)."""
+    """One shard's search (runs in a worker); `method` may also be "module:function"."""
     from rasplab.synth import synthesize
+    from rasplab.synth.api import METHODS, register_method
+
+    if ":" in method and method not in METHODS:  # registrations do not travel to workers
+        register_method(method, method)
 
     return synthesize(list(zip(inputs, outputs)), method=method, budget=budget, shard=shard,
                       progress=False, **options)
@@ -41,8 +45,8 @@ def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "b
     """`synthesize` split into `shards` parallel searches; the first solved shard wins.
 
     Runs on `executor` when given, else on `make_executor(workers or shards, ray)` (closed after).
-    The result's `stats` say which shard won (`shard`), how many ran (`shards`) and how many
-    failed (`failed_shards`); `candidates` adds up the shards that finished.
+    The result's `stats` say which shard won (`shard`: [i, n]) and how many failed
+    (`failed_shards`); `candidates` adds up the shards that finished.
     """
     from rasplab.synth.api import normalise_examples
 
@@ -79,6 +83,5 @@ def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "b
     index, result = chosen
     result.seconds = time.perf_counter() - start
     result.candidates = candidates
-    result.stats = {**result.stats, "shard": index, "shards": shards,
-                    "failed_shards": len(errors)}
+    result.stats = {**result.stats, "shard": [index, shards], "failed_shards": len(errors)}
     return result
