@@ -135,3 +135,28 @@ def test_bad_model_files_are_clear_errors(tmp_path) -> None:
 def test_lt_select_label() -> None:
     prog = SelectorWidth(Select(tokens, tokens, LT) & ~Select(indices, indices, EQ))
     assert {"and", "not", "select", "selector_width"} <= used_productions(prog)
+
+
+def test_cli_synth_with_a_recognition_model(tiny_model, tmp_path, capsys) -> None:
+    import json
+
+    from rasplab.cli.main import main
+
+    model, _ = tiny_model
+    path = save_recognition(model, tmp_path / "r.safetensors")
+    task = get_task("hist")
+    xs = task.sample(20, 0)
+    examples = tmp_path / "ex.jsonl"
+    examples.write_text("\n".join(json.dumps({"input": x, "output": y})
+                                  for x, y in zip(xs, task.outputs(xs))) + "\n")
+    code = main(["synth", "--examples", str(examples), "--recognition", str(path),
+                 "--timeout", "20", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["solved"]
+    code = main(["synth", "--examples", str(examples), "--recognition",
+                 str(tmp_path / "none.safetensors"), "--json"])
+    err = capsys.readouterr().err
+    assert code == 2 and "none.safetensors" in err and len(err.strip().splitlines()) == 1
+    code = main(["synth", "--examples", str(examples), "--recognition", str(path),
+                 "--method", "near"])
+    assert code == 2 and "--recognition" in capsys.readouterr().err

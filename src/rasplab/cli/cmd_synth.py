@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="production costs overriding the defaults (bottomup)")
     p.add_argument("--library", metavar="FILE",
                    help="a learned library (rasplab library -o FILE); implies --method library")
+    p.add_argument("--recognition", metavar="FILE",
+                   help="a trained recognition model (rasplab library --recognition): its "
+                        "predicted production costs for these examples order the search "
+                        "(bottomup, library)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="FILE.png",
                    help="near: plot the validation loss of each evaluated program vs time")
@@ -55,6 +59,18 @@ def run(args: argparse.Namespace) -> int:
             raise ExamplesError("--plot draws NEAR's search; use it with --method near")
         options["plot"] = args.plot
     method = args.method
+    if getattr(args, "recognition", None):
+        from rasplab.synth.bottomup.grammar import Grammar
+        from rasplab.synth.recognition import load_recognition, recognition_grammar
+
+        if method not in ("bottomup", "library"):
+            raise ExamplesError(f"--recognition sets bottom-up production costs; use --method "
+                                f"bottomup or library (got {method})")
+        from rasplab.synth.api import normalise_examples
+
+        xs, ys = normalise_examples(examples)
+        options["weights"] = recognition_grammar(load_recognition(args.recognition), xs, ys,
+                                                 Grammar.load(options.get("weights")))
     if args.library:
         from rasplab.synth.library import load_library
 
