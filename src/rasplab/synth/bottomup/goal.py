@@ -27,6 +27,7 @@ from rasplab.lang.ast import (
 from rasplab.lang.functions import EQ, binary
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.sorting import SortGoal
 from rasplab.synth.bottomup.split import CaseSplit
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
 
@@ -82,6 +83,8 @@ class Goal:
         self.tabular = len(space.y_table) <= grammar.max_table
         #: decision lists over boolean sub-goals, for outputs with a few distinct values
         self.split = CaseSplit(space, bank, grammar, propose)
+        #: outputs that reorder the tokens: keys that sort them so
+        self.sorting = SortGoal(space, bank, grammar, propose)
 
     # --- helpers ------------------------------------------------------------------------
     def _accuracy(self, match: np.ndarray) -> np.ndarray:
@@ -99,6 +102,7 @@ class Goal:
             self.propose(Candidate(partial(self.bank.node, refs[i]), cost, float(accs[i]),
                                    "direct"))
         self.split.check(kind, cost, values, refs)
+        self.sorting.check(kind, cost, values, refs)
         if self.tabular:
             self._tables(cost, values, refs, accs)
             if kind == BOOL:

@@ -224,11 +224,24 @@ def _prior_selectors(priors: dict | None, space: Space, grammar: Grammar
 def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
            weights: Any = None, selector_priors: dict | None = None, seed: int = 0,
            progress: bool | None = None, search_size: int = SEARCH_SIZE,
-           max_cost: int = MAX_COST) -> SynthResult:
-    """Bottom-up search with observational equivalence and goal-directed last steps."""
+           max_cost: int = MAX_COST, shard: tuple[int, int] | None = None,
+           workers: int = 1) -> SynthResult:
+    """Bottom-up search with observational equivalence and goal-directed last steps.
+
+    `workers > 1` runs that many shards in local processes (first solution wins); `shard=(i, n)`
+    is one of them: its own cost variant and search set (see `portfolio`)."""
+    if workers > 1 and shard is None:
+        from rasplab.synth.bottomup.portfolio import search_portfolio
+        return search_portfolio(inputs, outputs, budget=budget, workers=workers,
+                                progress=progress, weights=weights,
+                                selector_priors=selector_priors, seed=seed,
+                                search_size=search_size, max_cost=max_cost)
     start = time.monotonic()
     deadline = start + budget
     grammar = Grammar.load(weights)
+    if shard is not None:
+        from rasplab.synth.bottomup.portfolio import shard_grammar, shard_seed
+        grammar, seed = shard_grammar(grammar, shard), shard_seed(seed, shard)
     driver = Driver(inputs, outputs, grammar)
     ids = choose_search_set(inputs, search_size, seed)
     candidates, interrupted, restarts, level = 0, False, 0, 0
@@ -285,7 +298,8 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                        cost=None if driver.best is None else driver.best_cost,
                        interrupted=interrupted,
                        stats={"restarts": restarts, "search_examples": len(ids),
-                              "level": level, "bank": bank.size})
+                              "level": level, "bank": bank.size,
+                              **({"shard": list(shard)} if shard is not None else {})})
 
 
 def _progress_bar(budget: float, progress: bool | None) -> Any:

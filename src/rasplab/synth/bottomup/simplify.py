@@ -118,7 +118,7 @@ def name_steps(program: Node) -> Node:
     for node in walk(program):
         new = _rebuild(node, rebuilt)
         if not isinstance(new, _LEAVES) and node is not program:
-            base = _suggest(new, names)
+            base = node.name or _suggest(new, names)  # a name given by the builder wins
             if len(base) > 24:
                 base = base[:24].rstrip("_")
             base = _ident(base)

@@ -1,0 +1,149 @@
+"""Sorting as a last step: when the output is the input reordered, find the key it is sorted by.
+
+RASP sorts with one idiom (the RASP paper's `sort`): each position counts the keys that must go
+before it, `selector_width(select(key, key, <) or (select(key, key, ==) and select(indices,
+indices, <)))`, and the output gathers the value whose count equals its index. Written out in
+primitives that is nine nodes above the key, too deep to enumerate; inverted from the output it is
+a cheap check of each new key value: sort the search examples by it (stably, either way round)
+and compare with the output. A second form keeps only each token's first occurrence and pads
+with a filler (`most_freq`'s shape). The program returned is the idiom in plain primitives.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Callable
+
+import numpy as np
+
+from rasplab.lang.ast import (
+    CATEGORICAL,
+    Aggregate,
+    Full,
+    Map,
+    Node,
+    Select,
+    SelectorWidth,
+    indices,
+    tokens,
+)
+from rasplab.lang.functions import EQ, GT, LT, SLOT0, Fn
+from rasplab.synth.bottomup.bank import Bank, Ref
+from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.values import CAT, NUM, Space, _key
+
+TOL = 1e-6
+PREFILTER = 4
+
+
+def _hashable(v: Any) -> Any:
+    return _key(v)
+
+
+class SortGoal:
+    """Recognises keys that sort the tokens into the output (or its distinct tokens + filler)."""
+
+    def __init__(self, space: Space, bank: Bank, grammar: Grammar,
+                 propose: Callable[[Any], None]):
+        from rasplab.synth.bottomup.goal import Candidate  # the goal module imports this one
+
+        self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
+        self._candidate = Candidate
+        self.mode: str | None = None
+        self.filler: Any = None
+        sp = space
+        pairs = list(zip(sp.inputs, sp.outputs))
+        reordered = all(Counter(map(_hashable, x)) == Counter(map(_hashable, y))
+                        for x, y in pairs)
+        if reordered and any(list(x) != list(y) for x, y in pairs):
+            self.mode = "sort"
+            self.keep = sp.valid
+        else:
+            self._try_unique(pairs)
+        if self.mode is None:
+            return
+        self.tok = sp.tokens  # (B, N) in the token kind's encoding
+        self.want = sp.y[sp.token_kind]
+        if self.mode == "unique":
+            distinct = np.array([len({_hashable(t) for t in x}) for x in sp.inputs])
+            self.check_mask = np.arange(sp.N)[None, :] < distinct[:, None]
+        else:
+            self.check_mask = sp.valid
+        if np.isnan(self.want[self.check_mask]).any():
+            self.mode = None
+
+    def _try_unique(self, pairs: list) -> None:
+        fillers = set()
+        for x, y in pairs:
+            seen = list(dict.fromkeys(map(_hashable, x)))
+            head = [_hashable(v) for v in y[: len(seen)]]
+            if sorted(head, key=repr) != sorted(seen, key=repr):
+                return
+            fillers |= {_hashable(v) for v in y[len(seen):]}
+        if len(fillers) != 1:
+            return
+        (filler,) = fillers
+        if any(filler in {_hashable(t) for t in x} for x, _ in pairs):
+            return
+        self.mode, self.filler = "unique", filler[1]
+        sp = self.space
+        first = np.zeros_like(sp.valid)
+        for b, x in enumerate(sp.inputs):
+            seen: set = set()
+            for i, t in enumerate(x):
+                if _hashable(t) not in seen:
+                    first[b, i] = True
+                    seen.add(_hashable(t))
+        self.keep = first
+
+    # --- checks ---------------------------------------------------------------------------
+    def check(self, kind: int, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
+        """Propose a sort for every new key value (NUM or CAT) that orders tokens into y."""
+        if self.mode is None or kind not in (NUM, CAT):
+            return
+        for descending in (False, True):
+            part = slice(0, PREFILTER)
+            rows = np.nonzero(self._sorts(values[:, part], descending, part))[0]
+            if not len(rows):
+                continue
+            ok = self._sorts(values[rows], descending, slice(None))
+            w = self.idiom_cost()
+            for j in np.nonzero(ok)[0].tolist():
+                ref = refs[int(rows[j])]
+                self.propose(self._candidate(
+                    lambda ref=ref, d=descending: self.program(self.bank.node(ref), d),
+                    cost + w, 1.0, "direct"))
+
+    def _sorts(self, v: np.ndarray, descending: bool, part: slice) -> np.ndarray:
+        """(m,) whether stably sorting tokens by each key gives the output on examples `part`."""
+        keep = self.keep[part]
+        key = np.where(keep, -v if descending else v, np.inf)
+        order = np.argsort(key, axis=2, kind="stable")
+        tok = np.broadcast_to(self.tok[part], v.shape)
+        got = np.take_along_axis(tok, order, axis=2)
+        want, mask = self.want[part], self.check_mask[part]
+        return ((np.abs(got - want) <= TOL) | ~mask).all(axis=(1, 2))
+
+    def idiom_cost(self) -> int:
+        g = self.grammar
+        cost = (3 * g.cost("select") + g.cost("and") + g.cost("or") + g.cost("selector_width")
+                + g.cost("select") + g.cost("aggregate.cat"))
+        if self.mode == "unique":
+            cost += (2 * g.cost("select") + g.cost("and") + g.cost("selector_width")
+                     + g.cost("map.eq") + 2 * g.cost("and"))
+        return cost
+
+    # --- the program ----------------------------------------------------------------------
+    def program(self, key: Node, descending: bool) -> Node:
+        """The RASP sort idiom over `key` (only first occurrences, padded, in unique mode)."""
+        earlier = Select(indices, indices, LT)
+        before = Select(key, key, GT if descending else LT) | (Select(key, key, EQ) & earlier)
+        before = before.named("goes_before")
+        if self.mode == "unique":
+            repeats = SelectorWidth(Select(tokens, tokens, EQ) & earlier).named("earlier_copies")
+            first = Map(Fn.of("eq", SLOT0, 0), repeats).named("is_first")
+            firsts = Select(first, Full(True), EQ).named("first_copies")
+            place = SelectorWidth(before & firsts).named("sorted_pos")
+            return Aggregate(Select(place, indices, EQ) & firsts, tokens, self.filler,
+                             encoding=CATEGORICAL)
+        place = SelectorWidth(before).named("sorted_pos")
+        return Aggregate(Select(place, indices, EQ), tokens, None, encoding=CATEGORICAL)
