@@ -35,6 +35,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-arity", type=int, default=3)
     p.add_argument("--compress-iterations", type=int, default=8, metavar="N",
                    help="at most N abstractions per compression (default 8)")
+    p.add_argument("--recognition", nargs="?", const="recognition.safetensors", metavar="FILE",
+                   help="add the dreaming step: after each compression train a recognition "
+                        "model on dreams and solutions, whose predicted production costs order "
+                        "the next wake phase; saved to FILE (default recognition.safetensors) "
+                        "for rasplab synth --recognition")
+    p.add_argument("--dreams", type=int, default=1500, metavar="N",
+                   help="dreams per dreaming step (default 1500)")
     p.add_argument("--corpus", action="store_true",
                    help="compress the hand-written standard library instead of running the loop")
     p.add_argument("-o", "--output", default="library.json", metavar="FILE",
@@ -55,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         raise ExamplesError(f"--iterations must be at least 1, got {args.iterations}")
     if args.examples < 1:
         raise ExamplesError(f"--examples must be at least 1, got {args.examples}")
+    if getattr(args, "dreams", 1) < 1:
+        raise ExamplesError(f"--dreams must be at least 1, got {args.dreams}")
     tasks = get_suite(args.suite)
 
     def show(r: IterationReport) -> None:
@@ -67,17 +76,25 @@ def run(args: argparse.Namespace) -> int:
               f"{new}; {r.library_size} abstractions, compression {r.compression_ratio:.2f}x")
         for d in r.abstractions:
             print(f"  {d}")
+        if r.recognition:
+            rec = r.recognition
+            print(f"  dreaming: {rec['dreams']} dreams + {rec['solved']} solutions, "
+                  f"{rec['epochs']} epochs, loss {rec['loss']:.3f}, {rec['seconds']:.1f} s")
         sys.stdout.flush()
     with executor_from_args(args) as executor:
         reports, _ = learn(tasks, budget=args.budget, iterations=args.iterations,
                            out=args.output, n_examples=args.examples, seed=args.seed,
                            compress_iterations=args.compress_iterations,
                            max_arity=args.max_arity, on_iteration=show, executor=executor,
-                           journal=args.journal)
+                           journal=args.journal,
+                           recognition=getattr(args, "recognition", None) or False,
+                           n_dreams=getattr(args, "dreams", 1500))
     if args.json:
         print_json([r.to_json() for r in reports])
     else:
         print(f"# library saved to {args.output}", file=sys.stderr)
+        if getattr(args, "recognition", None):
+            print(f"# recognition model saved to {args.recognition}", file=sys.stderr)
     return 0
 
 

@@ -55,6 +55,8 @@ class IterationReport:
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Ctrl-C cut this iteration short (only `tasks` were searched)
     interrupted: bool = False
+    #: the dreaming step after compression (with `learn(recognition=...)`): dreams, training
+    recognition: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,13 +72,19 @@ def task_examples(name: str, n: int, seed: int) -> tuple[list, list]:
 
 
 def solve_task(name: str, library: Library | None, budget: float, n_examples: int,
-               seed: int) -> TaskOutcome:
-    """Search one task (with the library's abstractions when it has any)."""
+               seed: int, recognition: Any = None) -> TaskOutcome:
+    """Search one task (with the library's abstractions when it has any, and the production
+    costs a recognition model predicts for its examples when one is given)."""
     from rasplab.synth.library import synthesize
 
     xs, ys = task_examples(name, n_examples, seed)
     lib = library if library is not None and library.abstractions else None
-    result = synthesize(xs, ys, budget=budget, library=lib, progress=False, seed=seed)
+    weights = None
+    if recognition is not None:
+        from rasplab.synth.recognition import recognition_grammar
+        weights = recognition_grammar(recognition, xs, ys)
+    result = synthesize(xs, ys, budget=budget, library=lib, progress=False, seed=seed,
+                        weights=weights)
     sexpr = ""
     if result.solved and result.program is not None:
         try:
@@ -89,23 +97,29 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
 
 def task_job(name: str, library: Library, budget: float, n_examples: int, seed: int,
              timeout: float | None = None, key: str | None = None,
-             solver: Callable[..., TaskOutcome] | None = None) -> Job:
+             solver: Callable[..., TaskOutcome] | None = None, recognition: Any = None) -> Job:
     """The wake phase's job for one task (for any executor back end); `solver` defaults to
-    `solve_task` (same arguments)."""
-    return Job(key or name, solver or solve_task, (name, library, budget, n_examples, seed),
-               timeout=timeout)
+    `solve_task` (same arguments; a recognition model, when given, comes last)."""
+    extra = () if recognition is None else (recognition,)
+    return Job(key or name, solver or solve_task, (name, library, budget, n_examples, seed,
+                                                   *extra), timeout=timeout)
 
 
-def _fingerprint(library: Library, budget: float, n_examples: int, seed: int) -> str:
+def _fingerprint(library: Library, budget: float, n_examples: int, seed: int,
+                 recognition: Any = None) -> str:
     """Names the settings a wake-phase result depends on, for journal keys."""
     text = json.dumps([[to_def(a) for a in library.abstractions], budget, n_examples, seed])
+    if recognition is not None:  # the model's weights, so a retrained model searches afresh
+        text += hashlib.sha1(b"".join(v.detach().numpy().tobytes()
+                                      for v in recognition.state_dict().values())).hexdigest()
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
 def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int = N_EXAMPLES,
          seed: int = 0, executor: Executor | None = None, journal: Journal | None = None,
          task_timeout: float | None = None, bar: Any = None,
-         solver: Callable[..., TaskOutcome] | None = None) -> tuple[list[TaskOutcome], bool]:
+         solver: Callable[..., TaskOutcome] | None = None, recognition: Any = None
+         ) -> tuple[list[TaskOutcome], bool]:
     """Search every task on `executor` (default: in this process); outcomes in task order, and
     whether Ctrl-C cut the phase short.
 
@@ -115,9 +129,9 @@ def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int =
     """
     ex = executor if executor is not None else InlineExecutor()
     timeout = task_timeout if task_timeout is not None else 2 * budget + 60
-    prefix = _fingerprint(library, budget, n_examples, seed) + ":"
-    jobs = [task_job(name, library, budget, n_examples, seed, timeout, prefix + name, solver)
-            for name in tasks]
+    prefix = _fingerprint(library, budget, n_examples, seed, recognition) + ":"
+    jobs = [task_job(name, library, budget, n_examples, seed, timeout, prefix + name, solver,
+                     recognition) for name in tasks]
     outcomes: dict[str, TaskOutcome] = {}
     interrupted = False
     results = run_jobs(ex, jobs, journal=journal, encode=asdict,
@@ -151,7 +165,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
           max_arity: int = 3, workers: int = 1, progress: bool | None = None,
           on_iteration: Callable[[IterationReport], None] | None = None,
           executor: Executor | None = None, journal: str | Path | None = None,
-          task_timeout: float | None = None) -> tuple[list[IterationReport], Library]:
+          task_timeout: float | None = None, recognition: bool | str | Path = False,
+          n_dreams: int = 1500) -> tuple[list[IterationReport], Library]:
     """Run the loop over `tasks`; returns one report per iteration and the final library.
 
     The wake phase runs on `executor` (default: `workers` local processes, or this process for
@@ -159,6 +174,10 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     rerun with the same settings resumes where it stopped. Ctrl-C stops the task being
     searched (keeping its best program), compresses what was solved so far, reports that
     partial iteration, and saves the library.
+
+    With `recognition` (True, or a path to save the model to), each iteration ends with the
+    dreaming step: `n_dreams` dreams plus the solutions so far train a recognition model whose
+    predicted production costs order the next wake phase (wake, abstraction, dreaming, wake).
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
@@ -167,6 +186,7 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     ever: set[str] = set(solutions)
     ex = executor if executor is not None else make_executor(workers)
     log = Journal(journal) if journal is not None else None
+    model = None
     try:
         for it in range(1, iterations + 1):
             start = time.monotonic()
@@ -174,12 +194,17 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 bar.set_description(f"library iteration {it}")
             outcomes, interrupted = wake(tasks, library, budget=budget, n_examples=n_examples,
                                          seed=seed, executor=ex, journal=log,
-                                         task_timeout=task_timeout, bar=bar)
+                                         task_timeout=task_timeout, bar=bar,
+                                         recognition=model)
             for o in outcomes:
                 if o.solved and o.sexpr and (o.task not in solutions
                                              or len(o.sexpr) < len(solutions[o.task])):
                     solutions[o.task] = o.sexpr
             library, ratio = _abstraction_phase(solutions, compress_iterations, max_arity)
+            dreaming: dict[str, Any] = {}
+            if recognition and not interrupted:
+                model, dreaming = _dreaming_phase(tasks, solutions, model, n_dreams, seed + it,
+                                                  recognition)
             solved_now = {o.task for o in outcomes if o.solved}
             report = IterationReport(
                 iteration=it, solved=len(solved_now), total=len(tasks),
@@ -192,7 +217,7 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                                 "accuracy": round(o.accuracy, 4), "candidates": o.candidates,
                                 **({"error": o.error} if o.error else {})}
                        for o in outcomes},
-                interrupted=interrupted)
+                interrupted=interrupted, recognition=dreaming)
             ever |= solved_now
             reports.append(report)
             if out is not None:
@@ -221,6 +246,18 @@ def _abstraction_phase(solutions: dict[str, str], iterations: int, max_arity: in
         return Library([], dict(solutions)), 1.0
     result = compress(corpus, iterations=iterations, max_arity=max_arity)
     return Library(result.abstractions, dict(solutions)), result.ratio
+
+
+def _dreaming_phase(tasks: list[str], solutions: dict[str, str], model: Any, n_dreams: int,
+                    seed: int, recognition: bool | str | Path) -> tuple[Any, dict[str, Any]]:
+    """Train the recognition model on dreams and solutions; save it when given a path."""
+    from rasplab.synth.recognition.phase import dreaming_phase
+
+    model, stats = dreaming_phase(tasks, solutions, model, n_dreams=n_dreams, seed=seed)
+    if not isinstance(recognition, bool):
+        from rasplab.synth.recognition import save_recognition
+        save_recognition(model, recognition)
+    return model, stats
 
 
 def _bar(total: int, progress: bool | None) -> Any:
