@@ -8,6 +8,10 @@ packed longest-first onto 64 workers (at least sum/64 and at least the longest t
 measured per-task overhead. Writes benchmarks/results/parallel.json and parallel.md.
 
     nice -n 10 python benchmarks/bench_parallel.py [--suite all] [--budget 10]
+
+On a checkout others are editing, run it on a snapshot of a commit instead:
+    git archive HEAD | tar -x -C /tmp/snap && PYTHONPATH=/tmp/snap/src nice -n 10 python ...
+(the rows record which `rasplab` each back end's workers imported).
 """
 from __future__ import annotations
 
@@ -42,6 +46,13 @@ def executor_for(backend: str, workers: int):
     return ex, time.monotonic() - start
 
 
+def where() -> str:
+    """Runs in a worker: the `rasplab` it imports (the snapshot, not the live checkout)."""
+    import rasplab
+
+    return str(Path(rasplab.__file__).parent)
+
+
 def run_config(tasks: list[str], backend: str, workers: int, budget: float, n_examples: int
                ) -> dict:
     """One wake phase on one back end; per-task times as the executor saw them."""
@@ -51,6 +62,10 @@ def run_config(tasks: list[str], backend: str, workers: int, budget: float, n_ex
     ex, startup = executor_for(backend, workers)
     # the journal records each task's run time and wall time as the executor saw them
     journal = Journal(Path(tempfile.mkdtemp()) / "wake.jsonl")
+    from rasplab.parallel import Job
+
+    (probe,) = ex.map([Job("where", where)])
+    source = probe.value if probe.ok else probe.error
     bar = tqdm(total=len(tasks), desc=f"{backend} x{workers}", unit="task", leave=False)
     start = time.monotonic()
     try:
@@ -66,7 +81,8 @@ def run_config(tasks: list[str], backend: str, workers: int, budget: float, n_ex
                          "wall": round(recs[o.task]["wall"], 3), "error": o.error}
                 for o in outcomes if o.task in recs}
     overheads = [t["wall"] - t["seconds"] for t in per_task.values()]
-    return {"backend": backend, "workers": workers, "startup": round(startup, 2),
+    return {"backend": backend, "workers": workers, "source": source,
+            "startup": round(startup, 2),
             "wall": round(wall, 2), "solved": sum(o.solved for o in outcomes),
             "tasks": len(outcomes), "interrupted": interrupted,
             "overhead_mean": round(sum(overheads) / max(len(overheads), 1), 3),
@@ -129,7 +145,7 @@ def main() -> None:
             backend, workers = spec.split(":")
             row = run_config(tasks, backend, int(workers), args.budget, args.examples)
             rows.append(row)
-            print(f"{backend} x{workers}: wall {row['wall']:.1f} s, solved "
+            print(f"{backend} x{workers} ({row['source']}): wall {row['wall']:.1f} s, solved "
                   f"{row['solved']}/{row['tasks']}, start-up {row['startup']:.1f} s, overhead "
                   f"{row['overhead_mean']:.2f} s/task, load {row['load_before']} -> "
                   f"{row['load_after']}", flush=True)
@@ -142,6 +158,7 @@ def main() -> None:
     overhead = max(r["overhead_mean"] for r in rows)
     est = estimate(times, overhead)
     doc = {"suite": args.suite, "budget": args.budget, "examples": args.examples,
+           "commit": os.environ.get("RASPLAB_COMMIT", ""),
            "cpus": os.cpu_count(), "rows": rows, "estimate_64": est}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

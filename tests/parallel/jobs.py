@@ -71,3 +71,12 @@ def wake_solver(name: str, library, budget: float, n_examples: int, seed: int):
     if name == "overruns":
         time.sleep(120)
     return solve_task(name, library, budget, n_examples, seed)
+
+
+def warm(pause: float = 0.5) -> bool:
+    """Imports the search engine in a worker (a fresh worker needs seconds for that)."""
+    import rasplab.synth.library.loop  # noqa: F401
+    from rasplab.synth.bottomup import search  # noqa: F401
+
+    time.sleep(pause)
+    return True

@@ -99,9 +99,10 @@ def test_make_executor_choices():
 
 def test_ray_unreachable_address_is_a_clear_error():
     from rasplab.errors import RaspLabError
-    from rasplab.parallel.ray_backend import _check_reachable
+    from rasplab.parallel.ray_backend import _check_reachable, _host_port
 
     with pytest.raises(RaspLabError, match="--ray 127.0.0.1:1: cannot reach"):
-        _check_reachable("127.0.0.1:1")
+        _check_reachable("127.0.0.1:1", *_host_port("127.0.0.1:1"))
     with pytest.raises(RaspLabError, match="HOST:PORT"):
-        _check_reachable("nowhere")
+        _host_port("nowhere")
+    assert _host_port("ray://head.example:10001") == ("head.example", 10001)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jobs
 
-from rasplab.parallel import Journal
+from rasplab.parallel import Job, Journal
 from rasplab.parallel.executor import make_executor
 from rasplab.parallel.local import LocalExecutor
 from rasplab.synth.library.io import Library
@@ -14,8 +14,10 @@ SUITE = ["reverse", "hist", "raises", "overruns"]
 
 
 def _wake(executor, **kw):
+    # both workers import the engine first, so that only "overruns" can overrun under load
+    assert all(r.ok for r in executor.map([Job(f"warm{i}", jobs.warm) for i in range(2)]))
     outcomes, interrupted = wake(SUITE, Library(), budget=1.0, n_examples=40, seed=0,
-                                 executor=executor, task_timeout=4.0, solver=jobs.wake_solver,
+                                 executor=executor, task_timeout=5.0, solver=jobs.wake_solver,
                                  **kw)
     assert not interrupted
     return outcomes
@@ -34,7 +36,7 @@ def test_wake_same_on_local_pool_and_ray(ray_session):
     by_task = {o.task: o for o in local}
     assert by_task["reverse"].solved and by_task["hist"].solved and by_task["hist"].sexpr
     assert by_task["raises"].error == "raised RuntimeError: this task always fails"
-    assert by_task["overruns"].error == "timed out after 4 s" and not by_task["overruns"].solved
+    assert by_task["overruns"].error == "timed out after 5 s" and not by_task["overruns"].solved
 
 
 def test_wake_resumes_from_its_journal(tmp_path):
@@ -56,3 +58,12 @@ def test_learn_with_two_workers_matches_one(tmp_path):
     assert one[0].solved == two[0].solved == 3
     assert list(one[0].tasks) == list(two[0].tasks) == tasks
     assert len((tmp_path / "j.jsonl").read_text().splitlines()) == 3
+
+
+def test_library_cli_checks_executor_options(capsys):
+    from rasplab.cli.main import main
+
+    assert main(["library", "--suite", "paper", "--workers", "0", "--budget", "1"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert main(["library", "--suite", "paper", "--ray", "nowhere", "--budget", "1"]) == 2
+    assert "HOST:PORT" in capsys.readouterr().err

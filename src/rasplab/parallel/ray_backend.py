@@ -29,10 +29,12 @@ def connect(address: str, workers: int | None = None) -> bool:
         import ray
     except ImportError:
         raise RaspLabError("--ray needs Ray: pip install 'rasplab[ray]'") from None
+    if address not in ("local", "auto"):
+        host, port = _host_port(address)
+        if not ray.is_initialized():
+            _check_reachable(address, host, port)
     if ray.is_initialized():
         return False
-    if address not in ("local", "auto"):
-        _check_reachable(address)
     try:
         if address == "local":
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
@@ -45,13 +47,18 @@ def connect(address: str, workers: int | None = None) -> bool:
     return True
 
 
-def _check_reachable(address: str) -> None:
-    """Fail at once on an address nothing listens at (Ray itself retries for minutes)."""
+def _host_port(address: str) -> tuple[str, int]:
+    """HOST and PORT of a cluster address ("HOST:PORT" or "ray://HOST:PORT")."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         raise RaspLabError(f"--ray {address}: expected local, auto or HOST:PORT")
+    return host, int(port)
+
+
+def _check_reachable(address: str, host: str, port: int) -> None:
+    """Fail at once on an address nothing listens at (Ray itself retries for minutes)."""
     try:
-        socket.create_connection((host, int(port)), timeout=5).close()
+        socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
         raise RaspLabError(f"--ray {address}: cannot reach a Ray cluster ({exc})") from None
 
