@@ -5,28 +5,47 @@ positions that matter, don't-care elsewhere) that a new bank value meets directl
 threshold (`v > c`), or as an equality with a constant (`v == c`). A goal that switches on and
 stays on along each input ("F once some prefix broke") also becomes a sub-goal one step lower:
 `aggregate(select(indices, indices, <=), indicator(h)) > 0` with `h` true where it first switches
-on and false before. This works backwards from the output further than a single last step, so
-programs such as dyck1's, whose pieces sit at cost 7-9, are found at that cost instead of 15+.
+on and false before; one constant along each input becomes "h somewhere" (`aggregate` over all
+positions); and a cheap boolean true wherever the goal is (`tokens == "c"`) splits it into a
+conjunction, `b and g2`, with `g2` the goal restricted to where `b` holds. Working backwards
+this far below a single last step finds programs such as dyck1's, whose pieces sit at cost 7-9,
+at that cost instead of 15+.
 """
 from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from rasplab.lang.ast import NUMERICAL, Aggregate, Map, Node, Select, SequenceMap, indices
-from rasplab.lang.functions import LE, SLOT0, Const, Fn, Slot, unary
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Aggregate,
+    Map,
+    Node,
+    Select,
+    SequenceMap,
+    indices,
+    tokens,
+)
+from rasplab.lang.functions import LE, SLOT0, TRUE, Const, Fn, Slot, binary, unary
 from rasplab.synth.bottomup.bank import Bank, Ref
 from rasplab.synth.bottomup.grammar import Grammar
-from rasplab.synth.bottomup.values import BOOL, NUM, Space
+from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
 
 #: outputs with at most this many distinct values are split into decision lists
 MAX_CLASSES = 4
 #: the first examples looked at before all of them (cheap rejection)
 PREFILTER = 4
+#: sub-goals nest at most this deep below an output class
+MAX_DEPTH = 2
+#: at most this many conjunct sub-goals per goal (the cheapest conjuncts come first)
+MAX_CONJUNCTS = 3
+#: a conjunct must rule out at least this share of the positions the goal wants false
+MIN_EXCLUDED = 0.5
 TOL = 1e-6
 
 Builder = Callable[[], Node]
@@ -39,6 +58,14 @@ class BoolGoal:
     want: np.ndarray  # bool (B, N)
     care: np.ndarray  # bool (B, N), within the valid positions
     name: str
+    #: (B,) examples that must hold a true value somewhere (an existential sub-goal), or None
+    any_rows: np.ndarray | None = None
+    #: how many decompositions lie between this goal and the output
+    depth: int = 0
+    #: conjunct sub-goals spawned from this goal so far
+    conjuncts: int = 0
+    #: a goal made by aggregating (prefix / anywhere) is not decomposed further
+    leaf: bool = False
     #: called with (cost, builder) when this goal gets a cheaper solution
     on_solved: list[Callable[[int, Builder], None]] = field(default_factory=list)
     cost: float = math.inf
@@ -84,6 +111,7 @@ class CaseSplit:
         self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
         self._candidate = Candidate
         self.goals: list[BoolGoal] = []
+        self.seen_conjuncts: set[tuple[int, bytes]] = set()
         classes = list(range(len(space.y_table)))
         self.classes = classes
         self.active = 2 <= len(classes) <= MAX_CLASSES
@@ -101,13 +129,38 @@ class CaseSplit:
                 goal = BoolGoal(want, care, f"is {space.y_table[prefix[-1]]!r}")
                 goal.on_solved.append(lambda c, b, p=prefix: self._chain_progress(p))
                 self.by_prefix[prefix] = goal
-                self.goals.append(goal)
-                self._add_prefix_subgoals(goal)
-        prefix_sel = Select(indices, indices, LE)
-        self.prefix_sel = prefix_sel
-        self.prefix_cost = grammar.cost("select") + grammar.cost("indices")
+                self._add(goal)
 
     # --- goals ----------------------------------------------------------------------------
+    def _add(self, goal: BoolGoal) -> None:
+        """A goal and the sub-goals that its shape allows (one step lower each)."""
+        self.goals.append(goal)
+        if goal.depth < MAX_DEPTH and not goal.leaf:
+            self._add_prefix_subgoals(goal)
+            self._add_anywhere_subgoals(goal)
+        self._goal_vs_bank(goal)
+
+    def _add_anywhere_subgoals(self, goal: BoolGoal) -> None:
+        """`goal = somewhere(h)` or `not somewhere(h)` when the goal is one value per input."""
+        sp = self.space
+        cared = goal.care.any(axis=1)
+        lo = np.where(goal.care, goal.want, True).all(axis=1)
+        hi = np.where(goal.care, goal.want, False).any(axis=1)
+        if not (lo | ~hi)[cared].all():  # some input wants both values
+            return
+        true_rows = cared & hi
+        for negate in (False, True):
+            on, off = (~true_rows & cared, true_rows) if negate else (true_rows, ~true_rows & cared)
+            if not on.any() or not off.any():
+                continue
+            child = BoolGoal(np.zeros_like(goal.want), sp.valid & off[:, None],
+                             f"somewhere for {goal.name}", any_rows=on, depth=goal.depth + 1,
+                             leaf=True)
+            child.on_solved.append(
+                lambda c, b, goal=goal, negate=negate: goal.offer(*self._ever(c, b, negate,
+                                                                              everywhere=True)))
+            self._add(child)
+
     def _add_prefix_subgoals(self, goal: BoolGoal) -> None:
         """`goal = ever(h)` or `goal = not ever(h)` when the goal switches on (off) for good."""
         for negate in (False, True):
@@ -115,23 +168,55 @@ class CaseSplit:
             sub = _monotone_subgoal(want, goal.care)
             if sub is None:
                 continue
-            child = BoolGoal(sub[0], sub[1], f"first step of {goal.name}")
+            child = BoolGoal(sub[0], sub[1], f"first step of {goal.name}",
+                             depth=goal.depth + 1, leaf=True)
             child.on_solved.append(
                 lambda c, b, goal=goal, negate=negate: goal.offer(*self._ever(c, b, negate)))
-            self.goals.append(child)
+            self._add(child)
 
-    def _ever(self, cost: int, build: Builder, negate: bool) -> tuple[int, Builder]:
-        """`aggregate(prefix, indicator(h)) > 0` (or `== 0`) from a builder of `h`."""
+    def _ever(self, cost: int, build: Builder, negate: bool,
+              everywhere: bool = False) -> tuple[int, Builder]:
+        """`aggregate(prefix, indicator(h)) > 0` (or `== 0`; all positions if `everywhere`)."""
         g = self.grammar
         extra = (g.cost("map.indicator") + g.cost("aggregate") + g.cost("map")
-                 + self.prefix_cost)
+                 + g.cost("select") + g.cost("indices"))
+        sel = Select(tokens, tokens, TRUE) if everywhere else Select(indices, indices, LE)
 
         def ever() -> Node:
             h = build()
-            seen = Aggregate(self.prefix_sel, Map(unary("indicator"), h).annotated(NUMERICAL),
+            seen = Aggregate(sel, Map(unary("indicator"), h).annotated(NUMERICAL),
                              0, encoding=NUMERICAL)
             return Map(Fn.of("eq" if negate else "gt", SLOT0, 0), seen)
         return cost + extra, ever
+
+    def _add_conjunct(self, goal: BoolGoal, b: np.ndarray, cost: int, build: Builder) -> None:
+        """`goal = b and g2`: a sub-goal g2, the goal where `b` holds, finished by `b`."""
+        key = (id(goal), np.packbits(b & goal.care).tobytes())
+        if key in self.seen_conjuncts:  # the same split reached by another program
+            return
+        self.seen_conjuncts.add(key)
+        goal.conjuncts += 1
+        child = BoolGoal(goal.want, goal.care & b, f"{goal.name} where a conjunct holds",
+                         depth=goal.depth + 1)
+        extra = cost + self.grammar.cost("binary.and")
+
+        def done(c: int, b2: Builder, goal: BoolGoal = goal) -> None:
+            goal.offer(c + extra, lambda: SequenceMap(binary("and"), build(), b2()))
+        child.on_solved.append(done)
+        self._add(child)
+
+    def _goal_vs_bank(self, goal: BoolGoal) -> None:
+        """A goal made mid-search against the values already in the bank, cheapest first."""
+        costs = sorted({c for k in (NUM, BOOL, CAT) for c in self.bank.costs(k)})
+        for c in costs:
+            for kind in (NUM, BOOL, CAT):
+                lvl = self.bank.level(kind, c)
+                if lvl is None or goal.cost <= c:
+                    continue
+                for start in range(0, len(lvl), 4096):
+                    vals = lvl.values[start: start + 4096]
+                    refs = [(kind, c, j) for j in range(start, start + len(vals))]
+                    self._check_goal(goal, kind, c, vals, refs)
 
     def _chain_progress(self, prefix: tuple[int, ...]) -> None:
         """Propose every complete decision list that the newly solved goal belongs to."""
@@ -168,37 +253,107 @@ class CaseSplit:
         open_goals = [g for g in self.goals if g.cost > cost]
         if not open_goals:
             return
-        for goal in open_goals:
+        passed = self._prefilter(kind, values, open_goals)
+        for g, goal in enumerate(open_goals):
+            self._check_goal(goal, kind, cost, values, refs, np.nonzero(passed[:, g])[0])
+
+    def _prefilter(self, kind: int, values: np.ndarray, goals: list[BoolGoal]) -> np.ndarray:
+        """(m, G) whether each value could meet each goal, judged on the first examples at once.
+
+        A necessary condition only (existential goals and goals without both wanted values
+        among the first examples always pass); `_fits` decides on all examples."""
+        part = slice(0, PREFILTER)
+        m = len(values)
+        v = values[:, part].reshape(m, -1)
+        want = np.stack([g.want[part].ravel() for g in goals])
+        care = np.stack([g.care[part].ravel() for g in goals])
+        t, f = care & want, care & ~want
+        exist = np.array([g.any_rows is not None for g in goals])
+        somewhere = np.stack([
+            (self.space.valid[part] & g.any_rows[part][:, None]).ravel()
+            if g.any_rows is not None else np.zeros(v.shape[1], dtype=bool) for g in goals])
+        open_ = np.where(exist, ~somewhere.any(axis=1), ~t.any(axis=1) | ~f.any(axis=1))
+        if kind == BOOL:
+            b = (v > 0.5).astype(np.float32)
+            tf, ff = t.astype(np.float32).T, f.astype(np.float32).T
+            on_t, on_f = b @ tf, b @ ff
+            same = (on_f < 0.5) & (on_t > tf.sum(axis=0) - 0.5)
+            negated = (on_t < 0.5) & (on_f > ff.sum(axis=0) - 0.5)
+            some = b @ somewhere.astype(np.float32).T
+            n_some = somewhere.sum(axis=1)
+            ex = (on_f < 0.5) & (some > 0.5) | (on_f > ff.sum(axis=0) - 0.5) \
+                & (some < n_some - 0.5)
+            return np.where(exist, ex, same | negated) | open_
+        out = np.empty((m, len(goals)), dtype=bool)
+        for s in range(0, m, 512):
+            x = v[s: s + 512, None, :]  # (ms, 1, P)
+            min_t = np.where(t, x, np.inf).min(axis=2)
+            max_t = np.where(t, x, -np.inf).max(axis=2)
+            min_f = np.where(f, x, np.inf).min(axis=2)
+            max_f = np.where(f, x, -np.inf).max(axis=2)
+            ok = max_t - min_t <= TOL  # equals (its clash is checked on all examples)
+            if kind == NUM:
+                ok |= (max_f < min_t - TOL) | (max_t < min_f - TOL)
+                if exist.any():
+                    top = np.where(somewhere, x, -np.inf).max(axis=2)
+                    bottom = np.where(somewhere, x, np.inf).min(axis=2)
+                    ex = (max_f < top - TOL) | (min_f > bottom + TOL)
+                    ok = np.where(exist, ex, ok)
+            else:
+                ok &= ~exist
+            out[s: s + 512] = ok
+        return out | open_
+
+    def _check_goal(self, goal: BoolGoal, kind: int, cost: int, values: np.ndarray,
+                    refs: list[Ref], rows: np.ndarray | None = None) -> None:
+        """One goal against a chunk of values of one kind and cost (`rows` prefiltered)."""
+        if rows is None:
             part = slice(0, PREFILTER)
-            rows = np.nonzero(self._fits(kind, values[:, part], goal.want[part],
-                                         goal.care[part]).any(axis=1))[0]
-            if not len(rows):
-                continue
-            fits = self._fits(kind, values[rows], goal.want, goal.care)
+            rows = np.nonzero(self._fits(kind, values[:, part], goal, part).any(axis=1))[0]
+        if len(rows):
+            fits = self._fits(kind, values[rows], goal, slice(None))
             for j, how in zip(*np.nonzero(fits)):
                 i = int(rows[j])
                 self._offer(goal, kind, cost, values[i], refs[i], int(how))
+        if not goal.leaf and goal.depth < MAX_DEPTH \
+                and goal.conjuncts < MAX_CONJUNCTS and goal.cost > cost:
+            self._conjuncts(goal, kind, cost, values, refs)
 
     #: the ways a value can meet a goal: as is, negated, `v > c`, `v < c`, `v == c`
     HOWS = ("same", "not", "above", "below", "equals")
 
-    def _fits(self, kind: int, v: np.ndarray, want: np.ndarray, care: np.ndarray) -> np.ndarray:
-        """(m, 5) which of HOWS make values `v` (m, B, N) meet the goal on `care`."""
+    def _fits(self, kind: int, v: np.ndarray, goal: BoolGoal, part: slice) -> np.ndarray:
+        """(m, 5) which of HOWS make values `v` (m, b, N) meet the goal on examples `part`."""
+        want, care = goal.want[part], goal.care[part]
+        rows = None if goal.any_rows is None else goal.any_rows[part]
         m = len(v)
         out = np.zeros((m, len(self.HOWS)), dtype=bool)
         t, f = care & want, care & ~want
-        if not t.any() or not f.any():
+        if rows is None and (not t.any() or not f.any()):
             return out
+        valid = self.space.valid[part]
         if kind == BOOL:
             b = v > 0.5
-            out[:, 0] = ~((b != want) & care).any(axis=(1, 2))
-            out[:, 1] = ~((b == want) & care).any(axis=(1, 2))
+            for col, bb in ((0, b), (1, ~b)):
+                ok = ~((bb != want) & care).any(axis=(1, 2))
+                if rows is not None:
+                    ok &= (bb & valid).any(axis=2)[:, rows].all(axis=1)
+                out[:, col] = ok
             return out
-        vt = np.where(t, v, np.nan).reshape(m, -1)
         vf = np.where(f, v, np.nan).reshape(m, -1)
-        with np.errstate(all="ignore"):
-            min_t, max_t = np.nanmin(vt, axis=1), np.nanmax(vt, axis=1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             min_f, max_f = np.nanmin(vf, axis=1), np.nanmax(vf, axis=1)
+            if rows is not None:  # some position of each such example must pass
+                if not rows.any() or kind != NUM:
+                    return out
+                top = np.where(valid, v, -np.inf).max(axis=2)[:, rows].min(axis=1)
+                bottom = np.where(valid, v, np.inf).min(axis=2)[:, rows].max(axis=1)
+                out[:, 2] = (max_f < top - TOL) | ~np.isfinite(max_f) & np.isfinite(top)
+                out[:, 3] = (min_f > bottom + TOL) | ~np.isfinite(min_f) & np.isfinite(bottom)
+                return out
+            vt = np.where(t, v, np.nan).reshape(m, -1)
+            min_t, max_t = np.nanmin(vt, axis=1), np.nanmax(vt, axis=1)
         if kind == NUM:
             out[:, 2] = max_f < min_t - TOL
             out[:, 3] = max_t < min_f - TOL
@@ -207,31 +362,76 @@ class CaseSplit:
         out[:, 4] = single & ~clash
         return out
 
+    def _conjuncts(self, goal: BoolGoal, kind: int, cost: int, values: np.ndarray,
+                   refs: list[Ref]) -> None:
+        """Booleans true wherever the goal is, that rule out much of the rest: split on them."""
+        t, f = goal.care & goal.want, goal.care & ~goal.want
+        n_false = f.sum()
+        if not t.any() or not n_false:
+            return
+        tv = values[:, t]  # (m, P): one value on every wanted position
+        keep = np.nonzero((np.abs(tv - tv[:, :1]) <= TOL).all(axis=1))[0]
+        if not len(keep):
+            return
+        values, refs = values[keep], [refs[i] for i in keep.tolist()]
+        if kind == BOOL:
+            b = values > 0.5
+            options = [(b, "same"), (~b, "not")]
+        else:
+            b = np.abs(values - values[:, t][:, :1, None]) <= TOL
+            options = [(b, "equals")]
+        for bb, how in options:
+            holds = (bb | ~t).all(axis=(1, 2))
+            excluded = (~bb & f).sum(axis=(1, 2)) / n_false
+            for i in np.nonzero(holds & (excluded >= MIN_EXCLUDED) & (excluded < 1.0))[0]:
+                if goal.conjuncts >= MAX_CONJUNCTS:
+                    return
+                i = int(i)
+                build = self._builder(kind, values[i], refs[i], how, goal)
+                self._add_conjunct(goal, bb[i], cost + self._how_cost(how), build)
+
+    def _how_cost(self, how: str) -> int:
+        g = self.grammar
+        return {"same": 0, "not": g.cost("map.not"), "equals": g.cost("map.eq"),
+                "above": g.cost("map.gt"), "below": g.cost("map.lt")}[how]
+
     def _offer(self, goal: BoolGoal, kind: int, cost: int, value: np.ndarray, ref: Ref,
                how: int) -> None:
-        g, sp = self.grammar, self.space
-        node = self.bank.node
         name = self.HOWS[how]
-        if name == "same":
-            goal.offer(cost, lambda: node(ref))
-            return
-        if name == "not":
-            goal.offer(cost + g.cost("map.not"), lambda: Map(unary("not"), node(ref)))
-            return
+        goal.offer(cost + self._how_cost(name), self._builder(kind, value, ref, name, goal))
+
+    def _builder(self, kind: int, value: np.ndarray, ref: Ref, how: str,
+                 goal: BoolGoal) -> Builder:
+        """The boolean program `how` makes of bank value `ref` for `goal`."""
+        sp, node = self.space, self.bank.node
+        if how == "same":
+            return lambda: node(ref)
+        if how == "not":
+            return lambda: Map(unary("not"), node(ref))
         t, f = goal.care & goal.want, goal.care & ~goal.want
-        if name == "equals":
+        if how == "equals":
             c = sp.decode(float(value[t][0]), kind)
-            goal.offer(cost + g.cost("map.eq"), lambda: Map(Fn.of("eq", SLOT0, c), node(ref)))
-            return
-        # a threshold: of the two constants that separate, prefer the rounder one
-        if name == "above":
+            return lambda: Map(Fn.of("eq", SLOT0, c), node(ref))
+        # a threshold: of the constants that separate, prefer the rounder one
+        if goal.any_rows is not None:
+            warnings.filterwarnings("ignore", "All-NaN", RuntimeWarning)
+            some = sp.valid & goal.any_rows[:, None]
+            rows_v = np.where(some, value, np.nan)
+            if how == "above":
+                top = float(np.nanmin(np.nanmax(rows_v, axis=1)[goal.any_rows]))
+                options = [("gt", float(value[f].max())) if f.any() else ("ge", top),
+                           ("ge", top)]
+            else:
+                bottom = float(np.nanmax(np.nanmin(rows_v, axis=1)[goal.any_rows]))
+                options = [("lt", float(value[f].min())) if f.any() else ("le", bottom),
+                           ("le", bottom)]
+        elif how == "above":
             options = [("gt", float(value[f].max())), ("ge", float(value[t].min()))]
         else:
             options = [("lt", float(value[f].min())), ("le", float(value[t].max()))]
         op, c = min(options, key=lambda oc: _roundness(oc[1]))
         const = sp.decode(round(c, 9), NUM)
-        goal.offer(cost + g.cost("map." + op),
-                   lambda: Map(Fn.of(op, SLOT0, const), node(ref)))
+        return lambda: Map(Fn.of(op, SLOT0, const), node(ref))
 
 
 def _roundness(c: float) -> int:
