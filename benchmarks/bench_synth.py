@@ -33,20 +33,23 @@ def budget_for(task: str, scale: float) -> float:
     return base * scale
 
 
-def run_task(task: str, workdir: Path, n: int, fresh: int, scale: float, seed: int) -> dict:
+def run_task(task: str, workdir: Path, n: int, fresh: int, scale: float, seed: int,
+             workers: int = 1) -> dict:
     path = workdir / f"{task}.jsonl"
     subprocess.run([sys.executable, "-m", "rasplab.cli.main", "data", task, "--n", str(n),
                     "--seed", str(seed), "-o", str(path)], check=True, capture_output=True)
     examples = load_examples(path)
     budget = budget_for(task, scale)
     cpu = time.process_time()
-    result = synthesize(examples, method="bottomup", budget=budget, progress=False)
+    result = synthesize(examples, method="bottomup", budget=budget, progress=False,
+                        workers=workers)
     cpu = time.process_time() - cpu
     t = get_task(task)
     xs = t.sample(fresh, seed + 1000)
     ys = t.outputs(xs)
     right = per_example(result.program, xs, ys).mean() if result.program is not None else 0.0
-    return {"task": task, "suite": t.suite, "target_s": TARGETS.get(task), "budget_s": budget,
+    return {"task": task, "suite": t.suite, "workers": workers,
+            "target_s": TARGETS.get(task), "budget_s": budget,
             "solved": result.solved, "accuracy": result.accuracy,
             "seconds": round(result.seconds, 2), "cpu_seconds": round(cpu, 2),
             "candidates": result.candidates,
@@ -56,16 +59,17 @@ def run_task(task: str, workdir: Path, n: int, fresh: int, scale: float, seed: i
 
 
 def markdown(rows: list[dict]) -> str:
-    head = ("| task | suite | target (s) | solved | seconds | CPU seconds | candidates | "
+    head = ("| task | suite | workers | target (s) | solved | seconds | CPU seconds | candidates | "
             "candidates/s | right on 1,000 fresh |\n"
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     lines = [head]
     for r in rows:
         fresh = "yes" if r["fresh_all_right"] else f"no ({r['fresh_accuracy']:.1%})"
         solved = "yes" if r["solved"] else f"no (best {r['accuracy']:.1%})"
         secs = f"{r['seconds']:.2f}" if r["solved"] else f"> {r['budget_s']:.0f}"
-        lines.append(f"| {r['task']} | {r['suite']} | {r['target_s'] or '–'} | {solved} | "
-                     f"{secs} | {r['cpu_seconds']:.2f} | {r['candidates']:,} | "
+        cpu = f"{r['cpu_seconds']:.2f}" if r["workers"] == 1 else "–"
+        lines.append(f"| {r['task']} | {r['suite']} | {r['workers']} | {r['target_s'] or '–'} | "
+                     f"{solved} | {secs} | {cpu} | {r['candidates']:,} | "
                      f"{r['cand_per_s']:,} | {fresh} |")
     return "\n".join(lines)
 
@@ -77,6 +81,9 @@ def main() -> int:
     ap.add_argument("--fresh", type=int, default=1000, help="fresh inputs to check on")
     ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every budget")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", default="1",
+                    help="comma-separated worker counts to compare, e.g. 1,2 (search shards in "
+                         "local processes; CPU seconds are the parent's, so shown for 1 only)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows (with programs) here")
     args = ap.parse_args()
     tasks = args.tasks.split(",") if args.tasks else get_suite("paper") + get_suite("tracr")
@@ -84,10 +91,12 @@ def main() -> int:
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         for task in tasks:
-            row = run_task(task, Path(tmp), args.n, args.fresh, args.budget_scale, args.seed)
-            rows.append(row)
-            print(f"{task}: solved={row['solved']} {row['seconds']}s "
-                  f"fresh={row['fresh_accuracy']:.3f}", file=sys.stderr, flush=True)
+            for workers in [int(w) for w in args.workers.split(",")]:
+                row = run_task(task, Path(tmp), args.n, args.fresh, args.budget_scale,
+                               args.seed, workers)
+                rows.append(row)
+                print(f"{task} x{workers}: solved={row['solved']} {row['seconds']}s "
+                      f"fresh={row['fresh_accuracy']:.3f}", file=sys.stderr, flush=True)
     print(markdown(rows))
     print(f"\nTotal wall time {time.monotonic() - start:.0f} s.")
     if args.json:
