@@ -2,16 +2,18 @@
 
 1. Every task of the suite is searched with the default costs (the baseline; its solutions are
    the "solved tasks" the model may train on).
-2. Held-out split: a fixed-seed random half of the tasks is held out. A model is trained on
-   dreams run on inputs of the *training* tasks only, plus the baseline solutions of the
-   training tasks; the held-out tasks are then searched with its costs.
-3. Whole suite: a model trained on dreams over every task plus every baseline solution searches
-   every task (in-sample: it has seen these solutions).
-Reports per task candidates and seconds to solution, the median candidates over tasks solved by
-either run (a task one run misses counts as the full budget's candidates, i.e. unsolved), and
-the tasks lost. Writes benchmarks/results/recognition.{json,md} and the two models.
+2. Held-out split: a fixed-seed random half of the tasks is held out. The grammar is refitted
+   to the baseline solutions of the *training* tasks, dreams are drawn from it on inputs of the
+   training tasks only, and a model is trained on those dreams plus the training solutions.
+   The held-out tasks are then searched (a) under the refitted grammar alone, and (b) under the
+   model's costs for each task (with `--fallback F`, a share F of the budget is kept for the
+   default costs when the guided search fails).
+3. Whole suite: the same with every task's baseline solution (in-sample).
+Reports per task candidates and seconds to solution and the median candidates over tasks solved
+by either run (a run that misses a task counts it as infinitely many candidates), and the tasks
+lost. Writes benchmarks/results/recognition.{json,md} and the two models.
 
-    nice -n 10 python benchmarks/bench_recognition.py [--budget 20] [--dreams 3000]
+    nice -n 10 python benchmarks/bench_recognition.py [--budget 30] [--dreams 3000]
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from rasplab.synth.library.loop import task_examples
 from rasplab.synth.recognition import (
     TrainConfig,
     dream,
-    recognition_weights,
+    fitted_grammar,
+    guided_search,
     save_recognition,
     train_recognition,
 )
@@ -48,15 +51,20 @@ def run_task(name: str, budget: float, weights: Any, n_examples: int) -> dict[st
 
 
 def run_suite(names: list[str], budget: float, n_examples: int, model: Any = None,
-              strength: float = 1.0, label: str = "") -> dict[str, dict[str, Any]]:
+              grammar: Grammar | None = None, fallback: float = 0.0, label: str = ""
+              ) -> dict[str, dict[str, Any]]:
     out = {}
     for name in names:
-        weights = None
         if model is not None:
             xs, ys = task_examples(name, n_examples, 0)
-            weights = Grammar().with_weights(recognition_weights(model, xs, ys,
-                                                                 strength=strength))
-        out[name] = run_task(name, budget, weights, n_examples)
+            r = guided_search(xs, ys, model, budget=budget, fallback=fallback,
+                              progress=False, seed=0)
+            out[name] = {"solved": r.solved, "candidates": r.candidates,
+                         "seconds": round(r.seconds, 3), "accuracy": r.accuracy,
+                         "program": r.sexpr, "fallback": bool(r.stats.get("fallback")),
+                         "_program": r.program}
+        else:
+            out[name] = run_task(name, budget, grammar, n_examples)
         o = out[name]
         print(f"  {label} {name}: {'solved' if o['solved'] else 'unsolved'} "
               f"{o['seconds']:.2f} s {o['candidates']} candidates", flush=True)
@@ -85,7 +93,10 @@ def compare(base: dict, model: dict, names: list[str]) -> dict[str, Any]:
     both = [n for n in names if base[n]["solved"] and model[n]["solved"]]
 
     def med(run: dict, key: str, tasks: list[str]) -> float:
-        return statistics.median(run[n][key] for n in tasks) if tasks else float("nan")
+        if not tasks:
+            return float("nan")
+        return statistics.median(run[n][key] if run[n]["solved"] else float("inf")
+                                 for n in tasks)
     res = {"tasks": len(names), "solved_either": len(either), "solved_both": len(both),
            "solved_base": sum(base[n]["solved"] for n in names),
            "solved_model": sum(model[n]["solved"] for n in names),
@@ -102,12 +113,40 @@ def compare(base: dict, model: dict, names: list[str]) -> dict[str, Any]:
     return res
 
 
-def table(base: dict, model: dict, names: list[str]) -> list[str]:
+def table(runs: dict[str, dict], names: list[str]) -> list[str]:
     def cell(o: dict) -> str:
-        return f"{'✓' if o['solved'] else '✗'} {o['seconds']:.2f} s, {o['candidates']}"
-    rows = ["| task | default costs | recognition costs |", "| --- | --- | --- |"]
-    rows += [f"| {n} | {cell(base[n])} | {cell(model[n])} |" for n in names]
+        fb = " (fallback)" if o.get("fallback") else ""
+        return f"{'✓' if o['solved'] else '✗'} {o['seconds']:.2f} s, {o['candidates']}{fb}"
+    rows = ["| task | " + " | ".join(runs) + " |", "| --- |" + " --- |" * len(runs)]
+    rows += [f"| {n} | " + " | ".join(cell(r[n]) for r in runs.values()) + " |"
+             for n in names]
     return rows
+
+
+def experiment(label: str, base: dict, train: list[str], evaluate: list[str], args: Any,
+               seed: int) -> dict[str, Any]:
+    """Refit, dream, train on `train`'s solutions; search `evaluate` refitted and guided."""
+    t0 = time.monotonic()
+    programs = [base[n]["_program"] for n in train if base[n]["solved"]]
+    grammar = fitted_grammar(programs)
+    dreams = dream(args.dreams, [get_task(n) for n in train], grammar, seed=seed,
+                   progress=None)
+    dream_seconds = time.monotonic() - t0
+    model, stats = train_recognition(dreams, solved_examples(base, train, args.copies, seed + 1),
+                                     TrainConfig(epochs=args.epochs))
+    model.config.base_weights = dict(grammar.weights)
+    stats.update(dreams=len(dreams), dream_seconds=round(dream_seconds, 2),
+                 solutions=len(programs))
+    save_recognition(model, f"{args.out}-{label}.safetensors")
+    print(f"  {label}: trained {stats}", flush=True)
+    fitted = run_suite(evaluate, args.budget, args.examples, grammar=grammar,
+                       label=f"{label}/refitted")
+    guided = run_suite(evaluate, args.budget, args.examples, model=model,
+                       fallback=args.fallback, label=f"{label}/recognition")
+    return {"train": stats, "refitted_weights": dict(grammar.weights),
+            "fitted": strip(fitted), "recognition": strip(guided),
+            "summary_recognition": compare(base, guided, evaluate),
+            "summary_refitted": compare(base, fitted, evaluate), "_runs": (fitted, guided)}
 
 
 def strip(run: dict) -> dict:
@@ -117,12 +156,13 @@ def strip(run: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--suite", default="all")
-    ap.add_argument("--budget", type=float, default=20.0)
+    ap.add_argument("--budget", type=float, default=30.0)
     ap.add_argument("--examples", type=int, default=100)
     ap.add_argument("--dreams", type=int, default=3000)
-    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--copies", type=int, default=8, help="input sets per solved task")
-    ap.add_argument("--strength", type=float, default=1.0)
+    ap.add_argument("--fallback", type=float, default=0.5,
+                    help="share of the budget kept for default costs (0: none)")
     ap.add_argument("--split-seed", type=int, default=0)
     ap.add_argument("--skip-all", action="store_true", help="held-out split only")
     ap.add_argument("--out", default=str(RESULTS / "recognition"))
@@ -133,46 +173,26 @@ def main() -> None:
     held = sorted(rng.permutation(names)[: len(names) // 2].tolist(), key=names.index)
     train = [n for n in names if n not in held]
     doc: dict[str, Any] = {"budget": args.budget, "dreams": args.dreams, "epochs": args.epochs,
-                           "strength": args.strength, "held_out": held, "train": train}
+                           "fallback": args.fallback, "held_out": held, "train": train}
     start = time.monotonic()
     print(f"baseline (default costs) on {len(names)} tasks, {args.budget:g} s each", flush=True)
     base = run_suite(names, args.budget, args.examples, label="base")
     doc["baseline"] = strip(base)
-
-    print(f"held-out split: training on {len(train)} tasks, holding out {held}", flush=True)
-    t0 = time.monotonic()
-    dreams = dream(args.dreams, [get_task(n) for n in train], seed=1, progress=None)
-    model, stats = train_recognition(dreams, solved_examples(base, train, args.copies, 2),
-                                     TrainConfig(epochs=args.epochs))
-    stats["dream_seconds"] = round(time.monotonic() - t0 - stats["seconds"], 2)
-    stats["dreams"] = len(dreams)
-    save_recognition(model, args.out + "-split.safetensors")
-    print(f"  trained: {stats}", flush=True)
-    split = run_suite(held, args.budget, args.examples, model, args.strength, label="split")
-    doc["split"] = {"train": stats, "runs": strip(split), "summary": compare(base, split, held)}
-    print(json.dumps(doc["split"]["summary"]), flush=True)
-
-    if not args.skip_all:
-        t0 = time.monotonic()
-        dreams = dream(args.dreams, [get_task(n) for n in names], seed=3, progress=None)
-        model, stats = train_recognition(dreams, solved_examples(base, names, args.copies, 4),
-                                         TrainConfig(epochs=args.epochs))
-        stats["dream_seconds"] = round(time.monotonic() - t0 - stats["seconds"], 2)
-        stats["dreams"] = len(dreams)
-        save_recognition(model, args.out + "-all.safetensors")
-        print(f"  trained (all): {stats}", flush=True)
-        whole = run_suite(names, args.budget, args.examples, model, args.strength, label="all")
-        doc["all"] = {"train": stats, "runs": strip(whole), "summary": compare(base, whole, names)}
-        print(json.dumps(doc["all"]["summary"]), flush=True)
+    parts = [("split", train, held, 1)] + ([] if args.skip_all else [("all", names, names, 3)])
+    lines = [f"# Recognition model vs default costs ({args.suite}, {args.budget:g} s per task, "
+             f"fallback {args.fallback:g})", "", f"held out: {', '.join(held)}"]
+    for label, tr, ev, seed in parts:
+        print(f"{label}: training on {len(tr)} tasks, searching {len(ev)}", flush=True)
+        res = experiment(label, base, tr, ev, args, seed)
+        fitted, guided = res.pop("_runs")
+        doc[label] = res
+        print(json.dumps(res["summary_recognition"]), flush=True)
+        lines += ["", f"## {label}: recognition {json.dumps(res['summary_recognition'])}",
+                  "", f"refitted grammar only: {json.dumps(res['summary_refitted'])}", ""]
+        lines += table({"default costs": base, "refitted grammar": fitted,
+                        "recognition": guided}, ev)
     doc["seconds"] = round(time.monotonic() - start, 1)
     Path(args.out + ".json").write_text(json.dumps(doc, indent=2, default=str))
-    lines = [f"# Recognition model vs default costs ({args.suite}, {args.budget:g} s per task)",
-             "", f"held out: {', '.join(held)}", "",
-             f"held-out summary: {json.dumps(doc['split']['summary'])}", ""]
-    lines += table(base, split, held)
-    if "all" in doc:
-        lines += ["", f"whole-suite summary: {json.dumps(doc['all']['summary'])}", ""]
-        lines += table(base, whole, names)
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

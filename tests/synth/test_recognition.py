@@ -15,6 +15,8 @@ from rasplab.synth.recognition import (
     TrainConfig,
     costs_from_probabilities,
     dream,
+    fitted_grammar,
+    guided_search,
     load_recognition,
     save_recognition,
     train_recognition,
@@ -160,3 +162,31 @@ def test_cli_synth_with_a_recognition_model(tiny_model, tmp_path, capsys) -> Non
     code = main(["synth", "--examples", str(examples), "--recognition", str(path),
                  "--method", "near"])
     assert code == 2 and "--recognition" in capsys.readouterr().err
+
+
+def test_fitted_grammar_makes_the_solutions_productions_cheaper() -> None:
+    hist = SelectorWidth(Select(tokens, tokens, EQ))
+    reverse = Aggregate(Select(indices, length - indices - 1, EQ), tokens)
+    base = Grammar()
+    g = fitted_grammar([hist, reverse, hist], base)
+    assert g.cost("selector_width") <= base.cost("selector_width")
+    assert g.cost("binary.sub") < base.cost("binary.sub")
+    assert g.cost("binary.mul") > base.cost("binary.mul")
+    assert all(1 <= g.cost(n) <= 6 for n in PRODUCTIONS)
+    assert fitted_grammar([], base) is base
+
+
+def test_guided_search_solves_and_falls_back(tiny_model) -> None:
+    model, _ = tiny_model
+    task = get_task("hist")
+    xs = task.sample(30, 5)
+    ys = task.outputs(xs)
+    r = guided_search(xs, ys, model, budget=20, fallback=0.5, progress=False)
+    assert r.solved and r.stats.get("guided") and r.candidates > 0
+    # outputs that are noise: the guided search fails and the plain one gets the rest
+    rng = np.random.default_rng(0)
+    noisy = [rng.integers(0, 50, len(y)).tolist() for y in ys]
+    r = guided_search(xs, noisy, model, budget=2, fallback=0.5, progress=False)
+    assert not r.solved and r.stats.get("fallback") and r.seconds <= 4
+    with pytest.raises(ValueError, match="fallback"):
+        guided_search(xs, ys, model, budget=1, fallback=1.0)

@@ -5,7 +5,8 @@ fits a `RecognitionModel` (an examples-set encoder and a per-production head) on
 solved tasks; `recognition_weights` turns its predictions for a task into production costs for
 the bottom-up engine; `save_recognition`/`load_recognition` keep it as safetensors.
 """
-from rasplab.synth.recognition.dreams import Dream, ProgramSampler, dream
+from rasplab.synth.recognition.dreams import Dream, ProgramSampler, dream, fitted_grammar
+from rasplab.synth.recognition.guided import guided_search
 from rasplab.synth.recognition.model import (
     RecognitionConfig,
     RecognitionModel,
@@ -21,6 +22,6 @@ from rasplab.synth.recognition.weights import (
 )
 
 __all__ = ["Dream", "PRODUCTIONS", "ProgramSampler", "RecognitionConfig", "RecognitionModel",
-           "TrainConfig", "costs_from_probabilities", "dream", "load_recognition",
-           "recognition_grammar", "recognition_weights", "save_recognition",
+           "TrainConfig", "costs_from_probabilities", "dream", "fitted_grammar", "guided_search",
+           "load_recognition", "recognition_grammar", "recognition_weights", "save_recognition",
            "train_recognition", "used_productions"]

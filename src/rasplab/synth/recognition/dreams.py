@@ -219,6 +219,26 @@ def _trivial(rows: list[list[Any]], leaves: list[tuple]) -> bool:
     return _fingerprint(rows) in leaves
 
 
+def fitted_grammar(programs: Sequence[Node], base: Grammar | None = None,
+                   strength: float = 1.0) -> Grammar:
+    """The grammar refitted to solved programs, DreamCoder style: each production's cost moves
+    by log2 of how much more often the programs use it than the average production does, so
+    that dreams look like the solutions found so far (unused productions stay possible)."""
+    from rasplab.synth.recognition.productions import PRODUCTIONS
+
+    base = base or Grammar()
+    if not programs:
+        return base
+    counts = {name: 0 for name in PRODUCTIONS}
+    for program in programs:
+        for name in used_productions(program):
+            counts[name] += 1
+    mean = sum(counts.values()) / len(counts)
+    weights = {name: min(6.0, max(1.0, base.cost(name) - strength * math.log2(
+        (c + 0.5) / (mean + 0.5)))) for name, c in counts.items()}
+    return base.with_weights(weights)
+
+
 def dream(n: int, tasks: Sequence[Any], grammar: Grammar | None = None, *, seed: int = 0,
           n_examples: int = 16, per_inputs: int = 64, max_depth: int = 4,
           productions: Collection[str] | None = None,

@@ -11,11 +11,14 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from rasplab.synth.bottomup.grammar import Grammar
 
 from rasplab.errors import ModelFileError
 from rasplab.synth.recognition.encoder import N_FEATURES, ExamplesEncoder, featurise
@@ -31,6 +34,9 @@ class RecognitionConfig:
     hidden: int = 64
     max_examples: int = 16
     productions: list[str] = field(default_factory=lambda: list(PRODUCTIONS))
+    #: the production costs the dreams were drawn from (the grammar refitted to the solved
+    #: tasks); predicted costs are set relative to these. None: the engine's defaults.
+    base_weights: dict[str, int] | None = None
 
 
 class RecognitionModel(nn.Module):
@@ -58,6 +64,13 @@ class RecognitionModel(nn.Module):
         logits = self(torch.from_numpy(feats)[None], torch.from_numpy(mask)[None])[0]
         probs = torch.sigmoid(logits).numpy()
         return {name: float(p) for name, p in zip(self.config.productions, probs)}
+
+    def base_grammar(self) -> "Grammar":
+        """The grammar the model's costs start from (the one its dreams were drawn from)."""
+        from rasplab.synth.bottomup.grammar import Grammar
+
+        g = Grammar()
+        return g.with_weights(self.config.base_weights) if self.config.base_weights else g
 
     def priors(self) -> dict[str, float]:
         """Production name -> how often training programs used it."""

@@ -1,8 +1,9 @@
 """The dreaming phase of the library loop: dream, then (re)train the recognition model.
 
-Runs after compression: dreams are drawn from the grammar on the suite's own input
-distributions, solved tasks contribute their current solutions (on fresh inputs), and the model
-of the previous iteration, if any, is trained further. The next wake phase asks it for costs.
+Runs after compression: dreams are drawn from the grammar refitted to the solutions so far
+(DreamCoder's current grammar) on the suite's own input distributions, solved tasks contribute
+their current solutions (on fresh inputs), and the model of the previous iteration, if any, is
+trained further. The next wake phase asks it for costs, relative to that refitted grammar.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from rasplab.errors import RaspLabError
 from rasplab.lang.sexpr import from_sexpr
-from rasplab.synth.recognition.dreams import dream
+from rasplab.synth.recognition.dreams import dream, fitted_grammar
 from rasplab.synth.recognition.model import RecognitionModel
 from rasplab.synth.recognition.train import TrainConfig, train_recognition
 
@@ -47,10 +48,13 @@ def dreaming_phase(tasks: Sequence[str], solutions: dict[str, str],
     from rasplab.tasks import get_task
 
     start = time.monotonic()
-    dreams = dream(n_dreams, [get_task(n) for n in tasks], seed=seed, progress=progress)
-    model, stats = train_recognition(dreams, solved_items(solutions, seed=seed),
-                                     TrainConfig(epochs=epochs, seed=seed), model=model,
-                                     progress=progress)
+    solved = solved_items(solutions, seed=seed)
+    grammar = fitted_grammar(list({program: None for _, _, program in solved}))
+    dreams = dream(n_dreams, [get_task(n) for n in tasks], grammar, seed=seed,
+                   progress=progress)
+    model, stats = train_recognition(dreams, solved, TrainConfig(epochs=epochs, seed=seed),
+                                     model=model, progress=progress)
+    model.config.base_weights = dict(grammar.weights)
     stats.update(dreams=len(dreams), solved=len(solutions),
                  seconds=round(time.monotonic() - start, 2))
     return model, stats

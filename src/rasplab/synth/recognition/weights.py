@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from rasplab.synth.bottomup.grammar import DEFAULT_WEIGHTS, Grammar
+from rasplab.synth.bottomup.grammar import Grammar
 
 MIN_COST, MAX_COST = 1, 6
 #: the most a prediction moves a production's cost away from its default
@@ -42,7 +42,9 @@ def costs_from_probabilities(probs: dict[str, float], priors: dict[str, float] |
 def recognition_weights(model: Any, inputs: Sequence[Sequence[Any]],
                         outputs: Sequence[Sequence[Any]], base: Grammar | None = None,
                         strength: float = 1.0) -> dict[str, int]:
-    """The production costs a recognition model proposes for these examples."""
+    """The production costs a recognition model proposes for these examples (relative to
+    `base`, by default the grammar its dreams came from)."""
+    base = base or model.base_grammar()
     return costs_from_probabilities(model.predict(inputs, outputs), model.priors(), base,
                                     strength)
 
@@ -50,6 +52,6 @@ def recognition_weights(model: Any, inputs: Sequence[Sequence[Any]],
 def recognition_grammar(model: Any, inputs: Sequence[Sequence[Any]],
                         outputs: Sequence[Sequence[Any]], base: Grammar | None = None,
                         strength: float = 1.0) -> Grammar:
-    """`base` (default costs) with the model's costs for these examples."""
-    base = base or Grammar(weights=dict(DEFAULT_WEIGHTS))
+    """`base` (default: the model's own base grammar) with its costs for these examples."""
+    base = base or model.base_grammar()
     return base.with_weights(recognition_weights(model, inputs, outputs, base, strength))
