@@ -69,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
         from rasplab.synth.api import normalise_examples
 
         xs, ys = normalise_examples(examples)
+        # costs are set relative to --weights when given, else to the model's own grammar
+        base = Grammar.load(options["weights"]) if "weights" in options else None
         options["weights"] = recognition_grammar(load_recognition(args.recognition), xs, ys,
-                                                 Grammar.load(options.get("weights")))
+                                                 base)
     if args.library:
         from rasplab.synth.library import load_library
 
