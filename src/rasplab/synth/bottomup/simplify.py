@@ -26,7 +26,7 @@ from rasplab.lang.ast import (
     TokensType,
     walk,
 )
-from rasplab.lang.functions import COMPARISONS, Fn, Slot
+from rasplab.lang.functions import COMPARISONS, Const, Fn, Slot
 
 _LEAVES = (TokensType, IndicesType, LengthType, Full)
 _OP_WORDS = {"add": "plus", "sub": "minus", "mul": "times", "div": "over", "mod": "mod",
@@ -57,7 +57,16 @@ def _word(node: Node, names: dict[Node, str]) -> str:
     return "x"
 
 
+#: words for the symbols that tokens often are (brackets of the Dyck tasks, operators)
+_SYMBOLS = {"(": "lparen", ")": "rparen", "{": "lbrace", "}": "rbrace", "[": "lbrack",
+            "]": "rbrack", "<": "langle", ">": "rangle", "+": "plus", "-": "minus",
+            "*": "star", "/": "slash", "_": "underscore", "=": "equals", "!": "bang",
+            "?": "query", ",": "comma", " ": "space"}
+
+
 def _ident(text: str) -> str:
+    if text in _SYMBOLS:
+        return _SYMBOLS[text]
     text = re.sub(r"[^a-zA-Z0-9_]", "", text.replace(".", "_"))
     return text if text and not text[0].isdigit() else f"v{text}"
 
@@ -91,7 +100,20 @@ def _suggest(node: Node, names: dict[Node, str]) -> str:
     if isinstance(node, SelectorNot):
         return "not_" + w(node.inner)
     if isinstance(node, Aggregate):
-        return ("mean_" if node.encoding == NUMERICAL else "moved_") + w(node.sop)
+        sop = node.sop
+        if node.encoding == NUMERICAL and isinstance(sop, Map) and sop.fn.op == "indicator":
+            sel = node.selector
+            scope = "mean_"
+            if isinstance(sel, Select) and sel.predicate.op in ("le", "true"):
+                scope = "frac_" if sel.predicate.op == "le" and isinstance(
+                    sel.keys, IndicesType) and isinstance(sel.queries, IndicesType) else "share_"
+            return scope + w(sop.arg)  # the fraction of selected positions where b holds
+        return ("mean_" if node.encoding == NUMERICAL else "moved_") + w(sop)
+    if isinstance(node, Map) and node.fn.op in ("gt", "eq") and node.fn.args[1:] == (Const(0),) \
+            and isinstance(node.arg, Aggregate) and w(node.arg)[:5] in ("frac_", "share"):
+        inner = w(node.arg).split("_", 1)[1]
+        where = "ever_" if w(node.arg).startswith("frac_") else "any_"
+        return (where if node.fn.op == "gt" else "no" + where) + inner
     if isinstance(node, Map | SequenceMap):
         fn = node.fn
         args = (node.arg,) if isinstance(node, Map) else node.args
@@ -102,6 +124,8 @@ def _suggest(node: Node, names: dict[Node, str]) -> str:
             return "opp_idx"
         if fn.op == "sub" and len(parts) == 2 and parts[0] == "opp_idx" and parts[1] == "v1":
             return "reversed_idx"
+        if fn.op == "eq" and len(parts) == 2 and parts[0] == "tokens":
+            return f"is_{parts[1]}"  # tokens == "(" reads as is_lparen
         if len(parts) == 1:
             return f"{word}_{parts[0]}"
         if fn.op == "table":
