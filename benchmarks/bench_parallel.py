@@ -100,10 +100,14 @@ def packed_wall(times: list[float], workers: int) -> float:
 
 
 def estimate(times: list[float], overhead: float, cores: int = 64) -> dict:
-    """The cluster estimate from per-task run times and the per-task overhead."""
+    """The cluster estimate from per-task run times and the per-task overhead; also for a
+    suite ten times larger with the same mix of task times (`x10`)."""
+    ten = times * 10
     return {"cores": cores, "sum": round(sum(times), 1), "longest": round(max(times), 1),
             "lower_bound": round(max(sum(times) / cores, max(times)), 1),
-            "packed": round(packed_wall(times, cores) + overhead, 1)}
+            "packed": round(packed_wall(times, cores) + overhead, 1),
+            "x10_sum": round(sum(ten), 1),
+            "x10_packed": round(packed_wall(ten, cores) + overhead * 10 * len(times) / cores, 1)}
 
 
 def table(rows: list[dict], budget: float, suite: str, est: dict) -> str:
@@ -119,13 +123,17 @@ def table(rows: list[dict], budget: float, suite: str, est: dict) -> str:
         lines.append(
             f"| {r['backend']} | {r['workers']} | {r['wall']:.1f} | "
             f"{same / r['wall']:.2f}x | {local1 / r['wall']:.2f}x | {r['solved']}/{r['tasks']} |"
-            f" {r['startup']:.1f} | {r['overhead_mean']:.2f}, {r['overhead_max']:.2f} | "
+            f" {r['startup']:.1f} | {max(0.0, r['overhead_mean']):.2f}, {r['overhead_max']:.2f} | "
             f"{r['load_before'][0]:.2f} -> {r['load_after'][0]:.2f} |"
             if same and local1 else f"| {r['backend']} | {r['workers']} | {r['wall']:.1f} | | |")
     lines += ["", f"64-core estimate from the local x1 per-task run times: sum {est['sum']} s, "
               f"longest {est['longest']} s; lower bound max(sum/64, longest) = "
               f"{est['lower_bound']} s; packed longest-first plus the per-task overhead = "
-              f"{est['packed']} s."]
+              f"{est['packed']} s. A suite ten times larger with the same mix "
+              f"({10 * rows[0]['tasks']} tasks, {est['x10_sum']} s of search) would take about "
+              f"{est['x10_packed']} s on 64 cores (one worker: {est['x10_sum']} s), plus Ray's "
+              f"start-up (~{max(r['startup'] for r in rows):.0f} s here) or joining the "
+              f"cluster."]
     return "\n".join(lines) + "\n"
 
 
@@ -137,7 +145,13 @@ def main() -> None:
     ap.add_argument("--configs", default="local:1,local:2,ray:1,ray:2",
                     help="back end:workers pairs, comma-separated")
     ap.add_argument("--out", default=str(RESULTS / "parallel.json"))
+    ap.add_argument("--render", metavar="FILE.json",
+                    help="only rewrite the table (and estimate) from an earlier run's JSON")
     args = ap.parse_args()
+    if args.render:
+        doc = json.loads(Path(args.render).read_text())
+        report(doc["rows"], doc, Path(args.out))
+        return
     tasks = get_suite(args.suite)
     rows = []
     try:
@@ -153,17 +167,24 @@ def main() -> None:
         print("interrupted: writing the configurations finished so far")
     if not rows:
         return
+    doc = {"suite": args.suite, "budget": args.budget, "examples": args.examples,
+           "commit": os.environ.get("RASPLAB_COMMIT", ""), "cpus": os.cpu_count()}
+    report(rows, doc, Path(args.out))
+
+
+def report(rows: list[dict], doc: dict, out: Path) -> None:
+    """Writes the JSON and the Markdown table with the 64-core estimate; prints the table."""
     ref = next((r for r in rows if r["backend"] == "local" and r["workers"] == 1), rows[0])
     times = [t["seconds"] for t in ref["per_task"].values()]
     overhead = max(r["overhead_mean"] for r in rows)
     est = estimate(times, overhead)
-    doc = {"suite": args.suite, "budget": args.budget, "examples": args.examples,
-           "commit": os.environ.get("RASPLAB_COMMIT", ""),
-           "cpus": os.cpu_count(), "rows": rows, "estimate_64": est}
-    out = Path(args.out)
+    doc = {**doc, "rows": rows, "estimate_64": est}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1))
-    md = table(rows, args.budget, args.suite, est)
+    md = table(rows, doc["budget"], doc["suite"], est)
+    if doc.get("commit"):
+        md += f"\nMeasured at commit {doc['commit']} (a snapshot, while others edited the " \
+              "checkout).\n"
     out.with_suffix(".md").write_text(md)
     print(md)
 
