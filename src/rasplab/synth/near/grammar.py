@@ -90,15 +90,20 @@ def _sop_productions() -> list[Production]:
     return prods
 
 
+def _sub_selector(h: Node) -> SelectorHole:
+    """A selector hole of the same sort (one-hot attention or counting) as the hole `h`."""
+    return SelectorHole(multi=getattr(h, "multi", False))
+
+
 def _sel_productions() -> list[Production]:
     prods = [Production(f"select{_pred_name(p)}", "sel",
                         (lambda p: lambda h: Select(SOpHole(), SOpHole(), p))(p))
              for p in PREDICATES]
     prods.append(Production("select_all", "sel", lambda h: Select(indices, indices, TRUE)))
-    prods.append(Production("and", "sel", lambda h: SelectorAnd(SelectorHole(), SelectorHole()),
-                            cost=2.0))
-    prods.append(Production("or", "sel", lambda h: SelectorOr(SelectorHole(), SelectorHole()),
-                            cost=2.0))
+    prods.append(Production("and", "sel", lambda h: SelectorAnd(_sub_selector(h),
+                                                                _sub_selector(h)), cost=2.0))
+    prods.append(Production("or", "sel", lambda h: SelectorOr(_sub_selector(h),
+                                                              _sub_selector(h)), cost=2.0))
     return prods
 
 
@@ -121,6 +126,27 @@ def _shared_width(pred: Fn) -> SelectorWidth:
     return SelectorWidth(Select(hole, hole, pred))
 
 
+def stable_select(pred: Fn, hole: Node | None = None) -> SelectorOr:
+    """`select(?s, ?s, pred) or (select(?s, ?s, ==) and select(indices, indices, pred))`:
+    the strict order of one s-op with ties broken by position (a stable sort's comparison)."""
+    hole = hole if hole is not None else SOpHole()
+    return SelectorOr(Select(hole, hole, pred),
+                      SelectorAnd(Select(hole, hole, EQ), Select(indices, indices, pred)))
+
+
+def stable_order_macros(predicates: tuple[Fn, ...] = (LT, GT)) -> list[Production]:
+    """Selector-combination blocks as single steps: the stable comparison of one s-op, as a
+    selector (`select_stable<`) and under a width (`select_width_stable<`: a stable rank)."""
+    prods = []
+    for p in predicates:
+        name = _pred_name(p)
+        prods.append(Production(f"select_stable{name}", "sel",
+                                (lambda p: lambda h: stable_select(p))(p)))
+        prods.append(Production(f"select_width_stable{name}", "sop",
+                                (lambda p: lambda h: SelectorWidth(stable_select(p)))(p)))
+    return prods
+
+
 def select_aggregate_macros(predicates: tuple[Fn, ...] = (EQ, LT, GT)) -> list[Production]:
     """Hand-written blocks: `aggregate(select(?k, ?q, pred), ?v)` and `selector_width(select(?s,
     ?s, pred))` (keys and queries one s-op, the shape the learned library's fn_0 has).
@@ -136,6 +162,27 @@ def select_aggregate_macros(predicates: tuple[Fn, ...] = (EQ, LT, GT)) -> list[P
         prods.append(Production(f"select_width{_pred_name(p)}", "sop",
                                 (lambda p: lambda h: _shared_width(p))(p)))
     return prods
+
+
+def counting_selector_productions(predicates: tuple[Fn, ...] = (EQ, LT, GT)) -> list[Production]:
+    """`selector_width(?sel)` whose hole is relaxed by a counting (sigmoid) attention, and
+    `select(?s, ?s, pred)` (keys and queries one s-op) as one step for a selector hole.
+
+    With one-hot attention a width is always 1, so the plain `selector_width` hole tells the
+    search nothing; a counting hole scores width-based programs (ranks, histograms, tie-broken
+    ranks built with and/or) before their selector is spelled out.
+    """
+    prods = [Production("selector_width", "sop",
+                        lambda h: SelectorWidth(SelectorHole(multi=True)))]
+    for p in predicates:
+        prods.append(Production(f"select_shared{_pred_name(p)}", "sel",
+                                (lambda p: lambda h: _shared_select(p))(p)))
+    return prods
+
+
+def _shared_select(pred: Fn) -> Select:
+    hole = SOpHole()
+    return Select(hole, hole, pred)
 
 
 @dataclass
@@ -172,8 +219,12 @@ def plain_grammar() -> Grammar:
 
 
 def macro_grammar() -> Grammar:
-    """The plain grammar plus select–aggregate / select–width blocks as single steps."""
-    return plain_grammar().extended(select_aggregate_macros(), "macro")
+    """The plain grammar plus select–aggregate / select–width blocks as single steps, counting
+    selector holes under `selector_width`, and shared-s-op selects as single steps."""
+    counting = counting_selector_productions()
+    replaced = {p.name for p in counting}
+    base = [p for p in plain_grammar().productions if p.name not in replaced]
+    return Grammar("macro", base + counting + select_aggregate_macros() + stable_order_macros())
 
 
 def get_grammar(name: str | Grammar) -> Grammar:

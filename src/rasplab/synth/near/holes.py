@@ -39,10 +39,15 @@ class SOpHole(SOp):
 
 @dataclass(frozen=True, eq=False)
 class SelectorHole(Selector):
-    """`hole :: (list, list) -> selector`: filled by hard scaled dot-product attention."""
+    """`hole :: (list, list) -> selector`: filled by hard scaled dot-product attention.
+
+    `multi` holes (under a selector width, or combined by and/or there) may select any number
+    of keys per query: their attention is a sigmoid per entry, not a softmax over keys.
+    """
 
     hole_id: int = field(default_factory=fresh_id)
     name: str | None = field(default=None, compare=False)
+    multi: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,6 +146,36 @@ class SelectorFiller(nn.Module):
         return pattern * mask[:, :, None]
 
 
+class MultiSelectorFiller(nn.Module):
+    """Scaled dot-product scores, each a relaxed Bernoulli (binary Gumbel noise in training,
+    no noise when scoring, thresholded at 0 when hard) at temperature 10: a selector that counts.
+
+    It reads the scaled features (tokens, indices, length in about [0, 1]; raw ones saturate
+    the sigmoids and the pattern collapses to selecting nothing). The projections have biases,
+    so a score can be `a(f_q) - b(f_k)`: a comparison of two linear mixes of the inputs (ranks,
+    ranks with an index tie-break).
+    """
+
+    def __init__(self, dim: int = 8, temperature: float = 10.0):
+        super().__init__()
+        self.q = nn.Linear(N_FEATURES // 2, dim)
+        self.k = nn.Linear(N_FEATURES // 2, dim)
+        self.dim, self.t = dim, temperature
+
+    def forward(self, features: torch.Tensor, mask: torch.Tensor, hard: bool,
+                noise: bool = True) -> torch.Tensor:
+        scaled = features[..., N_FEATURES // 2:]
+        scores = self.q(scaled) @ self.k(scaled).transpose(1, 2) / self.dim ** 0.5
+        valid = (mask[:, :, None] & mask[:, None, :]).float()
+        if hard:
+            return (scores > 0).float() * valid
+        logits = self.t * scores
+        if noise:
+            u = torch.rand_like(logits).clamp(1e-6, 1 - 1e-6)
+            logits = logits + torch.log(u) - torch.log1p(-u)
+        return torch.sigmoid(logits) * valid
+
+
 class FnFiller(nn.Module):
     """A ReLU MLP applied to each value (`T -> T`), with a linear skip."""
 
@@ -187,7 +222,7 @@ def make_filler(hole: object, spread: bool = False) -> nn.Module:
     if isinstance(hole, SOpHole):
         return SOpFiller(spread=spread)
     if isinstance(hole, SelectorHole):
-        return SelectorFiller()
+        return MultiSelectorFiller() if hole.multi else SelectorFiller()
     if isinstance(hole, FnHole):
         return FnFiller()
     if isinstance(hole, BoolFnHole):
