@@ -53,9 +53,9 @@ def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "b
     if shards < 1:
         raise RaspLabError(f"--shards must be at least 1, got {shards}")
     inputs, outputs = normalise_examples(examples)
-    start = time.perf_counter()
     own = executor is None
     ex = executor if executor is not None else make_executor(workers or shards, ray)
+    start = time.perf_counter()  # the search's time, not Ray's start-up
     winner: tuple[int, SynthResult] | None = None
     best: tuple[int, SynthResult] | None = None
     errors: list[str] = []
