@@ -3,8 +3,10 @@
 A partial program is an ordinary `rasplab.lang` program in which some nodes are typed holes.
 A production rewrites one hole into a small program that may contain new holes; its `cost` is
 its structural cost. The plain grammar is the seed report's (one RASP primitive per step); the
-macro grammar adds select–aggregate and select–width blocks as single steps, and any further
-`Production` (for example a learned library abstraction) can be added to a grammar.
+macro grammar adds select–aggregate, select–width, shared-s-op select and stable-order (ties
+broken by position) blocks as single steps, and relaxes a selector hole under a width by a
+counting attention; any further `Production` (for example a learned library abstraction) can
+be added to a grammar.
 """
 from __future__ import annotations
 
