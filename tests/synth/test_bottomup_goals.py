@@ -1,0 +1,82 @@
+"""Goals worked backwards from the output: case splits, sorting, and search shards."""
+import numpy as np
+
+from rasplab.lang import evaluate
+from rasplab.lang.parser import parse
+from rasplab.synth import synthesize
+from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.portfolio import VARIANTS, shard_grammar, shard_seed
+from rasplab.synth.bottomup.search import per_example
+from rasplab.synth.bottomup.split import _monotone_subgoal
+from rasplab.tasks import get_task
+
+
+def _examples(task: str, n: int, seed: int) -> tuple[list, list]:
+    t = get_task(task)
+    xs = t.sample(n, seed)
+    return xs, t.outputs(xs)
+
+
+def _right_on_fresh(program, task: str) -> bool:
+    xs, ys = _examples(task, 300, 999)
+    return bool(per_example(program, xs, ys).all())
+
+
+def test_dyck1_is_a_decision_list_over_prefix_goals():
+    # F once a prefix closed too much (an "ever" over prefixes), else T when balanced, else P
+    xs, ys = _examples("dyck1", 150, 3)
+    result = synthesize(list(zip(xs, ys)), budget=60, progress=False)
+    assert result.solved and _right_on_fresh(result.program, "dyck1")
+    assert '"F" if' in result.source and "ever_" in result.source
+    assert evaluate(parse(result.source).last, ["(()", "())("]) == [list("PPP"), list("PTFF")]
+
+
+def test_a_cheap_superset_splits_a_goal_into_a_conjunction():
+    # 1 where the token is "a" in an input of at least 4 tokens: tokens == "a", then a threshold
+    rng = np.random.default_rng(0)
+    xs = [list(rng.choice(list("abc"), size=int(n))) for n in rng.integers(1, 9, size=120)]
+    ys = [[int(t == "a" and len(x) >= 4) for t in x] for x in xs]
+    result = synthesize(list(zip(xs, ys)), budget=30, progress=False)
+    assert result.solved and " and " in result.source
+    fresh = [list("aaa"), list("abca"), list("cccccca")]
+    assert evaluate(result.program, fresh) == [[0, 0, 0], [1, 0, 0, 1], [0] * 6 + [1]]
+
+
+def test_most_freq_is_a_sort_of_first_copies_by_count():
+    xs, ys = _examples("most_freq", 100, 3)
+    result = synthesize(list(zip(xs, ys)), budget=30, progress=False)
+    assert result.solved and result.seconds < 30
+    assert _right_on_fresh(result.program, "most_freq")
+    assert "hist" in result.source and "first_copies" in result.source
+
+
+def test_sort_freq_sorts_by_a_found_key():
+    xs, ys = _examples("sort_freq", 100, 3)
+    result = synthesize(list(zip(xs, ys)), budget=30, progress=False)
+    assert result.solved and _right_on_fresh(result.program, "sort_freq")
+
+
+def test_monotone_subgoal_marks_the_switch_and_rejects_non_monotone_goals():
+    care = np.ones((2, 4), dtype=bool)
+    want = np.array([[0, 0, 1, 1], [0, 1, 1, 1]], dtype=bool)
+    sub_want, sub_care = _monotone_subgoal(want, care)
+    assert sub_want.tolist() == [[False, False, True, False], [False, True, False, False]]
+    assert sub_care.tolist() == [[True, True, True, False], [True, True, False, False]]
+    assert _monotone_subgoal(np.array([[1, 0, 1, 1]], dtype=bool), care[:1]) is None
+
+
+def test_shards_differ_in_costs_and_search_set():
+    base = Grammar()
+    assert shard_grammar(base, (0, 2)) is base
+    varied = shard_grammar(base, (1, 2))
+    changed = VARIANTS[1]
+    assert varied.cost("and") == max(1, base.cost("and") + changed["and"])
+    assert varied.cost("map.add") == base.cost("map.add") + changed["map"]
+    assert shard_seed(5, (0, 2)) == 5 and shard_seed(5, (1, 2)) != 5
+
+
+def test_two_workers_return_a_verified_program():
+    xs, ys = _examples("reverse", 80, 5)
+    result = synthesize(list(zip(xs, ys)), budget=30, progress=False, workers=2)
+    assert result.solved and _right_on_fresh(result.program, "reverse")
+    assert result.stats["workers"] == 2 and result.stats["winning_shard"] in (0, 1)
