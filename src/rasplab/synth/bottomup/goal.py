@@ -85,6 +85,7 @@ class Goal:
         self.split = CaseSplit(space, bank, grammar, propose)
         #: outputs that reorder the tokens: keys that sort them so
         self.sorting = SortGoal(space, bank, grammar, propose)
+        self.sorting.threshold = lambda: self.threshold
 
     # --- helpers ------------------------------------------------------------------------
     def _accuracy(self, match: np.ndarray) -> np.ndarray:

@@ -33,6 +33,10 @@ from rasplab.synth.bottomup.values import CAT, NUM, Space, _key
 
 TOL = 1e-6
 PREFILTER = 4
+#: half of the first examples must sort right for a key to be looked at on all of them
+PREFILTER_PASS = 0.5 - 1e-9
+#: a key that sorts fewer of the search examples right is not worth proposing
+MIN_ACCURACY = 0.5
 
 
 def _hashable(v: Any) -> Any:
@@ -47,13 +51,15 @@ class SortGoal:
         from rasplab.synth.bottomup.goal import Candidate  # the goal module imports this one
 
         self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
+        #: the search accuracy a proposal must reach (the goal's, which the driver raises)
+        self.threshold: Callable[[], float] = lambda: 1e-9
         self._candidate = Candidate
         self.mode: str | None = None
         self.filler: Any = None
         sp = space
         pairs = list(zip(sp.inputs, sp.outputs))
-        reordered = all(Counter(map(_hashable, x)) == Counter(map(_hashable, y))
-                        for x, y in pairs)
+        reordered = np.mean([Counter(map(_hashable, x)) == Counter(map(_hashable, y))
+                             for x, y in pairs]) >= 0.75
         if reordered and any(list(x) != list(y) for x, y in pairs):
             self.mode = "sort"
             self.keep = sp.valid
@@ -72,16 +78,18 @@ class SortGoal:
             self.mode = None
 
     def _try_unique(self, pairs: list) -> None:
-        fillers = set()
+        fillers: Counter = Counter()
+        fit = 0
         for x, y in pairs:
             seen = list(dict.fromkeys(map(_hashable, x)))
             head = [_hashable(v) for v in y[: len(seen)]]
-            if sorted(head, key=repr) != sorted(seen, key=repr):
-                return
-            fillers |= {_hashable(v) for v in y[len(seen):]}
-        if len(fillers) != 1:
+            tail = {_hashable(v) for v in y[len(seen):]}
+            if sorted(head, key=repr) == sorted(seen, key=repr) and len(tail) <= 1:
+                fit += 1
+                fillers.update(tail)
+        if fit < 0.75 * len(pairs) or not fillers:  # a model's few mistakes are tolerated
             return
-        (filler,) = fillers
+        filler = fillers.most_common(1)[0][0]
         if any(filler in {_hashable(t) for t in x} for x, _ in pairs):
             return
         self.mode, self.filler = "unique", filler[1]
@@ -102,26 +110,28 @@ class SortGoal:
             return
         for descending in (False, True):
             part = slice(0, PREFILTER)
-            rows = np.nonzero(self._sorts(values[:, part], descending, part))[0]
+            small = self._sorts(values[:, part], descending, part).mean(axis=1)
+            rows = np.nonzero(small >= PREFILTER_PASS)[0]
             if not len(rows):
                 continue
-            ok = self._sorts(values[rows], descending, slice(None))
+            accs = self._sorts(values[rows], descending, slice(None)).mean(axis=1)
             w = self.idiom_cost()
-            for j in np.nonzero(ok)[0].tolist():
+            # noisy labels (a model's mistakes) leave a few examples unsorted: propose the best
+            for j in np.nonzero(accs >= max(self.threshold(), MIN_ACCURACY))[0].tolist():
                 ref = refs[int(rows[j])]
                 self.propose(self._candidate(
                     lambda ref=ref, d=descending: self.program(self.bank.node(ref), d),
-                    cost + w, 1.0, "direct"))
+                    cost + w, float(accs[j]), "direct"))
 
     def _sorts(self, v: np.ndarray, descending: bool, part: slice) -> np.ndarray:
-        """(m,) whether stably sorting tokens by each key gives the output on examples `part`."""
+        """(m, b) whether stably sorting tokens by each key gives the output, per example."""
         keep = self.keep[part]
         key = np.where(keep, -v if descending else v, np.inf)
         order = np.argsort(key, axis=2, kind="stable")
         tok = np.broadcast_to(self.tok[part], v.shape)
         got = np.take_along_axis(tok, order, axis=2)
         want, mask = self.want[part], self.check_mask[part]
-        return ((np.abs(got - want) <= TOL) | ~mask).all(axis=(1, 2))
+        return ((np.abs(got - want) <= TOL) | ~mask).all(axis=2)
 
     def idiom_cost(self) -> int:
         g = self.grammar
