@@ -106,3 +106,22 @@ def test_ray_unreachable_address_is_a_clear_error():
     with pytest.raises(RaspLabError, match="HOST:PORT"):
         _host_port("nowhere")
     assert _host_port("ray://head.example:10001") == ("head.example", 10001)
+
+
+def test_drain_keeps_what_arrives_then_stops_the_rest(backend):
+    start = time.monotonic()
+    with backend(3) as ex:
+        for j in [Job("fast", jobs.sleepy, (0.1,)), Job("mid", jobs.sleepy, (1.5,)),
+                  Job("slow", jobs.sleepy, (30,))]:
+            ex.submit(j)
+        assert next(ex.results()).key == "fast"  # as when Ctrl-C arrives mid-run
+        drained = [r.key for r in ex.drain(4.0)]
+        assert not ex.busy
+    assert drained == ["mid"]
+    assert time.monotonic() - start < 20
+
+
+def test_inline_drain_runs_nothing():
+    ex = InlineExecutor()
+    ex.submit(Job("never", jobs.boom, (1,)))
+    assert list(ex.drain(1.0)) == [] and not ex.busy

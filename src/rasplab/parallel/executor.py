@@ -158,6 +158,24 @@ class Executor(ABC):
                     if failed is not None:
                         yield failed
 
+    def drain(self, seconds: float) -> Iterator[JobResult]:
+        """After Ctrl-C: drop queued jobs, yield the results running jobs send within
+        `seconds` (a search that saw Ctrl-C returns its best program so far), stop the rest."""
+        self._pending.clear()
+        deadline = time.monotonic() + seconds
+        try:
+            while self._running and (left := deadline - time.monotonic()) > 0:
+                for handle, (kind, value, secs) in self._poll(list(self._running), left):
+                    run = self._running.pop(handle, None)
+                    if run is None or kind == "died":
+                        continue
+                    wall = time.monotonic() - run.started
+                    yield JobResult(run.job.key, kind == "ok", value if kind == "ok" else None,
+                                    "" if kind == "ok" else f"raised {value}", run.attempt,
+                                    secs, wall)
+        finally:
+            self.cancel()
+
     def _retry_or_fail(self, run: _Running, why: str, seconds: float, wall: float
                        ) -> JobResult | None:
         if run.attempt <= self.retries:
@@ -207,6 +225,11 @@ class InlineExecutor(Executor):
 
     def _kill(self, handle: Hashable) -> None:
         self._jobs.pop(handle, None)  # type: ignore[call-overload]
+
+    def drain(self, seconds: float) -> Iterator[JobResult]:
+        """Nothing runs in the background here: the job Ctrl-C hit has already returned."""
+        self.cancel()
+        return iter(())
 
 
 def describe(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ import time
 from typing import Any, Iterable
 
 from rasplab.errors import RaspLabError
-from rasplab.parallel.executor import Executor, Job, make_executor
+from rasplab.parallel.executor import Executor, Job, JobResult, make_executor
 from rasplab.synth.result import SynthResult
 
 #: extra seconds a shard may take past its budget (imports, example checks) before it counts
@@ -60,20 +60,37 @@ def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "b
     best: tuple[int, SynthResult] | None = None
     errors: list[str] = []
     candidates = 0
+    interrupted = False
+
+    def take(r: JobResult) -> bool:
+        """Counts one shard's result in; says whether it solved the task."""
+        nonlocal winner, best, candidates
+        if not r.ok:
+            errors.append(f"{r.key}: {r.error}")
+            return False
+        index, res = int(r.key.rsplit("-", 1)[1]), r.value
+        candidates += res.candidates
+        if res.solved and winner is None:
+            winner = (index, res)
+        elif best is None or res.accuracy > best[1].accuracy:
+            best = (index, res)
+        return res.solved
+
     try:
         for r in ex.map(shard_jobs(inputs, outputs, shards, method, budget, options)):
-            index = int(r.key.rsplit("-", 1)[1])
-            if not r.ok:
-                errors.append(f"{r.key}: {r.error}")
-                continue
-            res: SynthResult = r.value
-            candidates += res.candidates
-            if res.solved:
-                winner = (index, res)
+            if take(r):
                 ex.cancel()  # the other shards stop now
                 break
-            if best is None or res.accuracy > best[1].accuracy:
-                best = (index, res)
+    except KeyboardInterrupt:
+        # local shards saw Ctrl-C too and send back their best programs: keep those
+        interrupted = True
+        try:
+            for r in ex.drain(3.0):
+                take(r)
+        except KeyboardInterrupt:
+            ex.cancel()
+        if winner is None and best is None:
+            raise
     finally:
         if own:
             ex.close()
@@ -83,5 +100,6 @@ def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "b
     index, result = chosen
     result.seconds = time.perf_counter() - start
     result.candidates = candidates
+    result.interrupted = result.interrupted or interrupted
     result.stats = {**result.stats, "shard": [index, shards], "failed_shards": len(errors)}
     return result

@@ -134,26 +134,35 @@ def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int =
                      recognition) for name in tasks]
     outcomes: dict[str, TaskOutcome] = {}
     interrupted = False
+    finished = lambda r: not (r.ok and r.value.interrupted)  # noqa: E731 - else search again
     results = run_jobs(ex, jobs, journal=journal, encode=asdict,
-                       decode=lambda d: TaskOutcome(**d),
-                       keep=lambda r: not (r.ok and r.value.interrupted))
+                       decode=lambda d: TaskOutcome(**d), keep=finished)
+
+    def record(r: Any) -> TaskOutcome:
+        name = r.key[len(prefix):]
+        out = r.value if r.ok else TaskOutcome(name, False, 0.0, r.seconds, 0, error=r.error)
+        outcomes[name] = out
+        if bar is not None:
+            bar.set_postfix(task=name, refresh=False)
+            bar.update(1)
+        return out
+
     try:
         for r in results:
-            name = r.key[len(prefix):]
-            out = r.value if r.ok else TaskOutcome(name, False, 0.0, r.seconds, 0,
-                                                  error=r.error)
-            outcomes[name] = out
-            if bar is not None:
-                bar.set_postfix(task=name, refresh=False)
-                bar.update(1)
-            if out.interrupted:
+            if record(r).interrupted:
                 interrupted = True
                 break
     except KeyboardInterrupt:
         interrupted = True
     finally:
         if interrupted:
-            ex.cancel()
+            try:  # searches in other workers saw Ctrl-C too: keep the best programs they send
+                for r in ex.drain(3.0):
+                    record(r)
+                    if journal is not None and finished(r):
+                        journal.append(r, asdict)
+            except KeyboardInterrupt:
+                ex.cancel()
         if executor is None:
             ex.close()
     return [outcomes[t] for t in tasks if t in outcomes], interrupted
