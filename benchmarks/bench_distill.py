@@ -20,22 +20,26 @@ PAPER = ["reverse", "hist", "double_hist", "sort", "most_freq", "dyck1", "dyck2"
 OUT = Path(__file__).parent / "results"
 
 
-def paper_rows(tasks: list[str], budget: float, library: str | None = None) -> list[dict]:
+def paper_rows(tasks: list[str], budget: float, library: str | None = None,
+               supervised: tuple[str, ...] = ()) -> list[dict]:
     from rasplab.distill import distill
     from rasplab.distill.cache import model_for
     from rasplab.errors import RaspLabError
 
     rows = []
-    for name in tasks:
+    runs = [(name, False) for name in tasks] + [(name, True) for name in supervised]
+    for name, attn in runs:
         t0 = time.perf_counter()
-        path = model_for(name, quiet=True)
+        path = model_for(name, quiet=True, attn_supervision=attn)
         trained_s = time.perf_counter() - t0
         try:
             r = distill(str(path), task=name, n=300, budget=budget, held_out=1000,
-                        out_dir=OUT / f"distill-{name}{'-library' if library else ''}",
+                        out_dir=OUT / f"distill-{name}{'-attn' if attn else ''}"
+                                      f"{'-library' if library else ''}",
                         library=library)
         except RaspLabError as exc:  # no program at all: a row that says so
-            rows.append({"task": name, "agreement": 0.0, "program_correct": None,
+            rows.append({"task": name, "supervised": attn, "agreement": 0.0,
+                         "program_correct": None,
                          "model_correct": None, "model_wrong_program_right": None,
                          "train_or_load_s": round(trained_s, 1),
                          "distill_s": round(time.perf_counter() - t0 - trained_s, 1),
@@ -43,7 +47,8 @@ def paper_rows(tasks: list[str], budget: float, library: str | None = None) -> l
             print(f"{name}: failed: {exc}", flush=True)
             continue
         v = r.verification
-        rows.append({"task": name, "agreement": v.agreement, "program_correct": v.program_correct,
+        rows.append({"task": name, "supervised": attn, "agreement": v.agreement,
+                     "program_correct": v.program_correct,
                      "model_correct": v.model_correct,
                      "model_wrong_program_right": v.model_wrong_program_right,
                      "train_or_load_s": round(trained_s, 1), "distill_s": round(r.seconds, 1),
@@ -130,15 +135,17 @@ def _verdict(row: dict) -> str:
 def markdown(paper: list[dict], rt: list[dict]) -> str:
     lines = []
     if paper:
-        lines += ["| task | agreement (1,000 held-out) | program correct | model correct | "
+        lines += ["| task | model | agreement (1,000 held-out) | program correct | model correct | "
                   "model wrong, program right | train/load s | distill s |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in paper:
+            model = "attention-supervised" if r.get("supervised") else "default"
             if r.get("error"):
-                lines.append(f"| {r['task']} | no program found ({r['error']}) | – | – | – | "
+                lines.append(f"| {r['task']} | {model} | no program found ({r['error']}) | – | – "
+                             f"| – | "
                              f"{r['train_or_load_s']} | {r['distill_s']} |")
                 continue
-            lines.append(f"| {r['task']} | {100 * r['agreement']:.1f}% | "
+            lines.append(f"| {r['task']} | {model} | {100 * r['agreement']:.1f}% | "
                          f"{100 * (r['program_correct'] or 0):.1f}% | "
                          f"{100 * (r['model_correct'] or 0):.1f}% | "
                          f"{r['model_wrong_program_right']} | {r['train_or_load_s']} | "
@@ -164,11 +171,14 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=120.0)
     ap.add_argument("--roundtrip-budget", type=float, default=60.0)
     ap.add_argument("--library", help="a learned library file for the paper tasks' search")
+    ap.add_argument("--supervised", nargs="*", default=[], metavar="TASK",
+                    help="also distil attention-supervised models of these tasks")
     ap.add_argument("--skip-paper", action="store_true")
     ap.add_argument("--skip-roundtrip", action="store_true")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    paper = [] if args.skip_paper else paper_rows(args.tasks, args.budget, args.library)
+    paper = [] if args.skip_paper else paper_rows(args.tasks, args.budget, args.library,
+                                                    tuple(args.supervised))
     rt = [] if args.skip_roundtrip else roundtrip_rows(args.roundtrip_budget, args.library)
     text = markdown(paper, rt)
     suffix = "" if not (args.skip_paper or args.skip_roundtrip) else (

@@ -12,19 +12,25 @@ def cache_dir() -> Path:
     return Path(root) / "models"
 
 
-def model_for(task: str, *, seed: int = 0, retrain: bool = False, quiet: bool = False) -> Path:
-    """The path of a model trained on `task` with the default settings (training it if needed)."""
+def model_for(task: str, *, seed: int = 0, retrain: bool = False, quiet: bool = False,
+              attn_supervision: bool = False) -> Path:
+    """The path of a model trained on `task` with the default settings (training it if needed).
+
+    `attn_supervision` trains with the task program's attention patterns as extra targets
+    (a separate cache entry)."""
     from rasplab.models import save_model, train
     from rasplab.models.config import for_task
     from rasplab.tasks import get_task
 
     get_task(task)  # an unknown name fails here, before any training
-    path = cache_dir() / f"{task}-seed{seed}.safetensors"
+    tag = "-attn" if attn_supervision else ""
+    path = cache_dir() / f"{task}-seed{seed}{tag}.safetensors"
     if path.exists() and not retrain:
         return path
     if not quiet:
         print(f"training a transformer on {task!r} (cached at {path}) ...", file=sys.stderr)
-    result = train(task, for_task(task, seed=seed), progress=not quiet)
+    config = for_task(task, seed=seed, attn_supervision=attn_supervision or None)
+    result = train(task, config, progress=not quiet)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     save_model(result.model, tmp)
