@@ -52,7 +52,13 @@ def save_compiled(model: CompiledTransformer, path: str | Path) -> None:
             "vocab": json.dumps(cfg["vocab"]), "max_len": str(model.cfg.max_len),
             "output_kind": model.cfg.output_kind}
     tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(path), metadata=meta)
+    folder = Path(path).parent
+    if not folder.is_dir():  # one clear line, not a traceback from the writer
+        raise ModelFileError(f"{path}: cannot write the model: folder {folder} does not exist")
+    try:
+        save_file(tensors, str(path), metadata=meta)
+    except Exception as exc:  # safetensors' own error type for I/O failures
+        raise ModelFileError(f"{path}: cannot write the model ({exc})") from None
 
 
 def load_compiled(path: str | Path) -> CompiledTransformer:

@@ -40,8 +40,9 @@ def save_model(model: TrainedModel, path: str | os.PathLike[str]) -> Path:
     }
     try:
         save_file(tensors, str(path), metadata=meta)
-    except OSError as exc:
-        raise ModelFileError(f"cannot write model file {str(path)!r}: {exc.strerror}") from None
+    except Exception as exc:  # OSError, or safetensors' own error for a missing folder
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ModelFileError(f"cannot write model file {str(path)!r}: {reason}") from None
     return path
 
 
