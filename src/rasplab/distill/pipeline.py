@@ -11,7 +11,7 @@ import numpy as np
 
 from rasplab.distill.guidance import best_heads, head_priors, program_selectors, selector_patterns
 from rasplab.distill.oracle import Patterns, as_oracle
-from rasplab.distill.queries import dedupe, disagreements, input_sampler
+from rasplab.distill.queries import dedupe, disagreements, every_input, input_sampler
 from rasplab.distill.report import write_report
 from rasplab.distill.verify import Verification, run_program, verify
 from rasplab.errors import RaspLabError
@@ -86,7 +86,7 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
     sample = input_sampler(oracle)
 
     # queries
-    xs = dedupe(sample(n, rng))
+    xs = every_input(oracle, n) or dedupe(sample(n, rng))
     ys = oracle(xs)
 
     # white-box guidance from attention heads

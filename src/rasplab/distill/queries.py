@@ -38,10 +38,26 @@ def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | N
         # half from the task's distribution, half uniform: the model must be probed off the
         # training distribution too, or the program only explains the common cases
         k = n - n // 4
-        xs = task.sample(k, rng, min_len=min_len, max_len=max_len)
+        xs = task.sample(k, rng, min_len=min_len, max_len=max_len or oracle.max_len)
         return [list(x) for x in xs] + uniform(n - k, rng, min_len, max_len)
 
     return from_task
+
+
+def every_input(oracle: Oracle, cap: int) -> list[list[Any]] | None:
+    """All inputs the model takes, when there are at most `cap` of them (else None).
+
+    A small input space is queried exhaustively: a program that fits every query then agrees
+    with the model everywhere, which sampling cannot promise."""
+    import itertools
+
+    vocab = list(oracle.vocab or ())
+    lo, hi = oracle.min_len or 1, oracle.max_len
+    if not vocab or not hi:
+        return None
+    if sum(len(vocab) ** k for k in range(lo, hi + 1)) > cap:
+        return None
+    return [list(p) for k in range(lo, hi + 1) for p in itertools.product(vocab, repeat=k)]
 
 
 def dedupe(inputs: list[list[Any]]) -> list[list[Any]]:
