@@ -129,7 +129,7 @@ def table(runs: dict[str, dict], names: list[str]) -> list[str]:
 
 
 def experiment(label: str, base: dict, train: list[str], evaluate: list[str], args: Any,
-               seed: int) -> dict[str, Any]:
+               seed: int, refitted: bool = True) -> dict[str, Any]:
     """Refit, dream, train on `train`'s solutions; search `evaluate` refitted and guided."""
     t0 = time.monotonic()
     programs = [base[n]["_program"] for n in train if base[n]["solved"]]
@@ -138,20 +138,21 @@ def experiment(label: str, base: dict, train: list[str], evaluate: list[str], ar
                    progress=None)
     dream_seconds = time.monotonic() - t0
     model, stats = train_recognition(dreams, solved_examples(base, train, args.copies, seed + 1),
-                                     TrainConfig(epochs=args.epochs))
+                                     TrainConfig(epochs=args.epochs, seed=seed))
     model.config.base_weights = dict(grammar.weights)
     stats.update(dreams=len(dreams), dream_seconds=round(dream_seconds, 2),
                  solutions=len(programs))
     save_recognition(model, f"{args.out}-{label}.safetensors")
     print(f"  {label}: trained {stats}", flush=True)
     fitted = run_suite(evaluate, args.budget, args.examples, grammar=grammar,
-                       label=f"{label}/refitted")
+                       label=f"{label}/refitted") if refitted else {}
     guided = run_suite(evaluate, args.budget, args.examples, model=model,
                        fallback=args.fallback, label=f"{label}/recognition")
     return {"train": stats, "refitted_weights": dict(grammar.weights),
             "fitted": strip(fitted), "recognition": strip(guided),
             "summary_recognition": compare(base, guided, evaluate),
-            "summary_refitted": compare(base, fitted, evaluate), "_runs": (fitted, guided)}
+            "summary_refitted": compare(base, fitted, evaluate) if refitted else {},
+            "_runs": (fitted, guided)}
 
 
 def strip(run: dict) -> dict:
@@ -200,6 +201,9 @@ def main() -> None:
                     help="share of the budget kept for default costs (0: none)")
     ap.add_argument("--split-seed", type=int, default=0)
     ap.add_argument("--skip-all", action="store_true", help="held-out split only")
+    ap.add_argument("--model-seeds", type=int, default=1, metavar="K",
+                    help="train K held-out models (dream and training seeds 1, 11, 21...) to "
+                         "show the spread between training runs")
     ap.add_argument("--oracle", action="store_true",
                     help="held-out tasks under costs from their own solutions' productions")
     ap.add_argument("--out", default=str(RESULTS / "recognition"))
@@ -217,19 +221,26 @@ def main() -> None:
     print(f"baseline (default costs) on {len(names)} tasks, {args.budget:g} s each", flush=True)
     base = run_suite(names, args.budget, args.examples, label="base")
     doc["baseline"] = strip(base)
-    parts = [("split", train, held, 1)] + ([] if args.skip_all else [("all", names, names, 3)])
+    parts = [("split", train, held, 1)]
+    parts += [(f"split-seed{1 + 10 * k}", train, held, 1 + 10 * k)
+              for k in range(1, args.model_seeds)]
+    parts += [] if args.skip_all else [("all", names, names, 3)]
     lines = [f"# Recognition model vs default costs ({args.suite}, {args.budget:g} s per task, "
              f"fallback {args.fallback:g})", "", f"held out: {', '.join(held)}"]
     for label, tr, ev, seed in parts:
         print(f"{label}: training on {len(tr)} tasks, searching {len(ev)}", flush=True)
-        res = experiment(label, base, tr, ev, args, seed)
+        first = not label.startswith("split-seed")
+        res = experiment(label, base, tr, ev, args, seed, refitted=first)
         fitted, guided = res.pop("_runs")
         doc[label] = res
         print(json.dumps(res["summary_recognition"]), flush=True)
-        lines += ["", f"## {label}: recognition {json.dumps(res['summary_recognition'])}",
-                  "", f"refitted grammar only: {json.dumps(res['summary_refitted'])}", ""]
-        lines += table({"default costs": base, "refitted grammar": fitted,
-                        "recognition": guided}, ev)
+        lines += ["", f"## {label}: recognition {json.dumps(res['summary_recognition'])}"]
+        if first:
+            lines += ["", f"refitted grammar only: {json.dumps(res['summary_refitted'])}"]
+            lines += [""] + table({"default costs": base, "refitted grammar": fitted,
+                                   "recognition": guided}, ev)
+        else:
+            lines += [""] + table({"default costs": base, "recognition": guided}, ev)
     doc["seconds"] = round(time.monotonic() - start, 1)
     Path(args.out + ".json").write_text(json.dumps(doc, indent=2, default=str))
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")
