@@ -31,8 +31,11 @@ MAX_TABLE_CHECKS = 400
 #: a verified program found ahead of the enumeration (by a last step) is accepted once the
 #: levels come within this much of its cost, so that a cheaper direct program can win first,
 SLACK = 2
-#: ... or once this many more levels have been enumerated since it was found
+#: ... or once this many more levels have been enumerated since it was found, and at least
+#: WAIT_SECONDS have passed (cheap levels go by in milliseconds: reverse's flip is found within
+#: 0.1 s, after a sort by descending index has already been proposed at the first level)
 WAIT_LEVELS = 2
+WAIT_SECONDS = 0.3
 
 
 class Solved(Exception):
@@ -153,11 +156,13 @@ class Driver:
         self.level = 0
         self.solution_cost: float = math.inf
         self.solution_level: int | None = None
+        self.solution_time = 0.0
 
     def accept_pending(self) -> bool:
         """Whether a verified solution found earlier should now end the search."""
         return self.solution_cost <= self.level + SLACK or (
-            self.solution_level is not None and self.level >= self.solution_level + WAIT_LEVELS)
+            self.solution_level is not None and self.level >= self.solution_level + WAIT_LEVELS
+            and time.monotonic() - self.solution_time >= WAIT_SECONDS)
 
     def propose(self, cand: Candidate) -> None:
         if cand.search_acc < 1.0 and cand.search_acc <= self.best_search_acc:
@@ -189,6 +194,7 @@ class Driver:
         if acc == 1.0:
             if self.solution_level is None:
                 self.solution_level = self.level
+                self.solution_time = time.monotonic()
             self.solution_cost = min(self.solution_cost, cost)
             if cost <= self.level + SLACK:
                 raise Solved
