@@ -133,8 +133,9 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
         xs = xs + new
         ys = ys + oracle(new)
     if result is None or result.program is None:
-        raise RaspLabError("the search found no program at all within the budget; "
-                           "raise --timeout")
+        raise RaspLabError(f"no program reproduced even one of the {len(xs)} queried inputs "
+                           f"within {budget:g} s; a longer --timeout or a learned --library "
+                           "may reach it")
 
     program = result.program
     truth = None
