@@ -230,18 +230,11 @@ def _prior_selectors(priors: dict | None, space: Space, grammar: Grammar
 def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
            weights: Any = None, selector_priors: dict | None = None, seed: int = 0,
            progress: bool | None = None, search_size: int = SEARCH_SIZE,
-           max_cost: int = MAX_COST, shard: tuple[int, int] | None = None,
-           workers: int = 1) -> SynthResult:
+           max_cost: int = MAX_COST, shard: tuple[int, int] | None = None) -> SynthResult:
     """Bottom-up search with observational equivalence and goal-directed last steps.
 
-    `workers > 1` runs that many shards in local processes (first solution wins); `shard=(i, n)`
-    is one of them: its own cost variant and search set (see `portfolio`)."""
-    if workers > 1 and shard is None:
-        from rasplab.synth.bottomup.portfolio import search_portfolio
-        return search_portfolio(inputs, outputs, budget=budget, workers=workers,
-                                progress=progress, weights=weights,
-                                selector_priors=selector_priors, seed=seed,
-                                search_size=search_size, max_cost=max_cost)
+    `shard=(i, n)` is one member of a parallel portfolio: its own cost variant and search set
+    (see `portfolio`; `rasplab.parallel.sharded_synthesize` runs the n of them)."""
     start = time.monotonic()
     deadline = start + budget
     grammar = Grammar.load(weights)
