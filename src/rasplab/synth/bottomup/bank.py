@@ -7,7 +7,7 @@ fingerprint, which makes the bank partitionable by fingerprint across workers.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -61,6 +61,16 @@ class Bank:
 
     def costs(self, sort: Sort) -> list[int]:
         return sorted(c for c, lvl in self.levels[sort].items() if len(lvl))
+
+    def chunks(self, sort: Sort, cost: int, size: int) -> Iterator[tuple[np.ndarray, list[Ref]]]:
+        """The entries of one level in slices of `size`: (values, refs) pairs, for checking a
+        goal made mid-search against what the bank already holds."""
+        lvl = self.level(sort, cost)
+        if lvl is None:
+            return
+        for start in range(0, len(lvl), size):
+            values = lvl.values[start: start + size]
+            yield values, [(sort, cost, j) for j in range(start, start + len(values))]
 
     def add(self, sort: Sort, cost: int, values: np.ndarray, prints: np.ndarray,
             recipe: Callable[[int], Any], ok: np.ndarray | None = None

@@ -26,6 +26,7 @@ from rasplab.lang.ast import (
 )
 from rasplab.lang.functions import EQ, binary
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
+from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.sorting import SortGoal
 from rasplab.synth.bottomup.split import CaseSplit
@@ -42,16 +43,6 @@ MAX_UNREACHED = 0.5
 #: half of those right to be looked at further (tolerates noisy labels, yet cheap)
 PREFILTER = 4
 PREFILTER_PASS = 0.5 - 1e-9
-
-
-@dataclass
-class Candidate:
-    """A complete program proposed by a last step, with its accuracy on the search examples."""
-
-    build: Callable[[], Node]
-    cost: int
-    search_acc: float
-    how: str  # "direct", "table" / "pair" (build gives the key s-ops), "aggregate", "inverse"
 
 
 @dataclass
@@ -84,8 +75,7 @@ class Goal:
         #: decision lists over boolean sub-goals, for outputs with a few distinct values
         self.split = CaseSplit(space, bank, grammar, propose)
         #: outputs that reorder the tokens: keys that sort them so
-        self.sorting = SortGoal(space, bank, grammar, propose)
-        self.sorting.threshold = lambda: self.threshold
+        self.sorting = SortGoal(space, bank, grammar, propose, lambda: self.threshold)
 
     # --- helpers ------------------------------------------------------------------------
     def _accuracy(self, match: np.ndarray) -> np.ndarray:
@@ -207,16 +197,10 @@ class Goal:
     def _target_vs_bank(self, target: Target) -> None:
         """A new target against every selector and every eager select already known."""
         for c in self.bank.costs(SEL):
-            lvl = self.bank.levels[SEL][c]
-            for start in range(0, len(lvl), 2048):
-                sels = lvl.values[start: start + 2048]
-                refs = [(SEL, c, j) for j in range(start, start + len(sels))]
+            for sels, refs in self.bank.chunks(SEL, c, 2048):
                 self._sels_vs_targets(c, sels, lambda j, refs=refs: refs[j], [target])
         for c in self.bank.costs(NUM):
-            lvl = self.bank.levels[NUM][c]
-            for start in range(0, len(lvl), 1024):
-                vals = lvl.values[start: start + 1024]
-                refs = [(NUM, c, j) for j in range(start, start + len(vals))]
+            for vals, refs in self.bank.chunks(NUM, c, 1024):
                 self._eager_selects(c, vals, refs, [target])
 
     # --- selectors ----------------------------------------------------------------------

@@ -28,6 +28,7 @@ from rasplab.lang.ast import (
 )
 from rasplab.lang.functions import EQ, GT, LT, SLOT0, Fn
 from rasplab.synth.bottomup.bank import Bank, Ref
+from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.values import CAT, NUM, Space, _key
 
@@ -39,26 +40,20 @@ PREFILTER_PASS = 0.5 - 1e-9
 MIN_ACCURACY = 0.5
 
 
-def _hashable(v: Any) -> Any:
-    return _key(v)
-
-
 class SortGoal:
     """Recognises keys that sort the tokens into the output (or its distinct tokens + filler)."""
 
     def __init__(self, space: Space, bank: Bank, grammar: Grammar,
-                 propose: Callable[[Any], None]):
-        from rasplab.synth.bottomup.goal import Candidate  # the goal module imports this one
-
+                 propose: Callable[[Candidate], None],
+                 threshold: Callable[[], float] = lambda: 1e-9):
         self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
         #: the search accuracy a proposal must reach (the goal's, which the driver raises)
-        self.threshold: Callable[[], float] = lambda: 1e-9
-        self._candidate = Candidate
+        self.threshold = threshold
         self.mode: str | None = None
         self.filler: Any = None
         sp = space
         pairs = list(zip(sp.inputs, sp.outputs))
-        reordered = np.mean([Counter(map(_hashable, x)) == Counter(map(_hashable, y))
+        reordered = np.mean([Counter(map(_key, x)) == Counter(map(_key, y))
                              for x, y in pairs]) >= 0.75
         if reordered and any(list(x) != list(y) for x, y in pairs):
             self.mode = "sort"
@@ -70,7 +65,7 @@ class SortGoal:
         self.tok = sp.tokens  # (B, N) in the token kind's encoding
         self.want = sp.y[sp.token_kind]
         if self.mode == "unique":
-            distinct = np.array([len({_hashable(t) for t in x}) for x in sp.inputs])
+            distinct = np.array([len({_key(t) for t in x}) for x in sp.inputs])
             self.check_mask = np.arange(sp.N)[None, :] < distinct[:, None]
         else:
             self.check_mask = sp.valid
@@ -81,16 +76,16 @@ class SortGoal:
         fillers: Counter = Counter()
         fit = 0
         for x, y in pairs:
-            seen = list(dict.fromkeys(map(_hashable, x)))
-            head = [_hashable(v) for v in y[: len(seen)]]
-            tail = {_hashable(v) for v in y[len(seen):]}
+            seen = list(dict.fromkeys(map(_key, x)))
+            head = [_key(v) for v in y[: len(seen)]]
+            tail = {_key(v) for v in y[len(seen):]}
             if sorted(head, key=repr) == sorted(seen, key=repr) and len(tail) <= 1:
                 fit += 1
                 fillers.update(tail)
         if fit < 0.75 * len(pairs) or not fillers:  # a model's few mistakes are tolerated
             return
         filler = fillers.most_common(1)[0][0]
-        if any(filler in {_hashable(t) for t in x} for x, _ in pairs):
+        if any(filler in {_key(t) for t in x} for x, _ in pairs):
             return
         self.mode, self.filler = "unique", filler[1]
         sp = self.space
@@ -98,9 +93,9 @@ class SortGoal:
         for b, x in enumerate(sp.inputs):
             seen: set = set()
             for i, t in enumerate(x):
-                if _hashable(t) not in seen:
+                if _key(t) not in seen:
                     first[b, i] = True
-                    seen.add(_hashable(t))
+                    seen.add(_key(t))
         self.keep = first
 
     # --- checks ---------------------------------------------------------------------------
@@ -119,7 +114,7 @@ class SortGoal:
             # noisy labels (a model's mistakes) leave a few examples unsorted: propose the best
             for j in np.nonzero(accs >= max(self.threshold(), MIN_ACCURACY))[0].tolist():
                 ref = refs[int(rows[j])]
-                self.propose(self._candidate(
+                self.propose(Candidate(
                     lambda ref=ref, d=descending: self.program(self.bank.node(ref), d),
                     cost + w, float(accs[j]), "direct"))
 

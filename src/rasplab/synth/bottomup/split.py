@@ -17,7 +17,7 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from rasplab.lang.ast import (
 )
 from rasplab.lang.functions import LE, SLOT0, TRUE, Const, Fn, Slot, binary, unary
 from rasplab.synth.bottomup.bank import Bank, Ref
+from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
 
@@ -105,11 +106,8 @@ class CaseSplit:
     """The decision lists for one output, their boolean goals, and the checks of new values."""
 
     def __init__(self, space: Space, bank: Bank, grammar: Grammar,
-                 propose: Callable[[Any], None]):
-        from rasplab.synth.bottomup.goal import Candidate  # the goal module imports this one
-
+                 propose: Callable[[Candidate], None]):
         self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
-        self._candidate = Candidate
         self.goals: list[BoolGoal] = []
         self.seen_conjuncts: set[tuple[int, bytes]] = set()
         classes = list(range(len(space.y_table)))
@@ -210,12 +208,9 @@ class CaseSplit:
         costs = sorted({c for k in (NUM, BOOL, CAT) for c in self.bank.costs(k)})
         for c in costs:
             for kind in (NUM, BOOL, CAT):
-                lvl = self.bank.level(kind, c)
-                if lvl is None or goal.cost <= c:
-                    continue
-                for start in range(0, len(lvl), 4096):
-                    vals = lvl.values[start: start + 4096]
-                    refs = [(kind, c, j) for j in range(start, start + len(vals))]
+                if goal.cost <= c:
+                    return
+                for vals, refs in self.bank.chunks(kind, c, 4096):
                     self._check_goal(goal, kind, c, vals, refs)
 
     def _chain_progress(self, prefix: tuple[int, ...]) -> None:
@@ -228,7 +223,7 @@ class CaseSplit:
             if any(g is None or g.build is None for g in goals):
                 continue
             cost = int(sum(g.cost for g in goals)) + (K - 1) * self.grammar.cost("table.pair")
-            self.propose(self._candidate(
+            self.propose(Candidate(
                 lambda order=order, goals=goals: self._decision_list(order, goals),
                 cost, 1.0, "direct"))
 
