@@ -409,15 +409,13 @@ class CaseSplit:
             return lambda: Map(Fn.of("eq", SLOT0, c), node(ref))
         # a threshold: of the constants that separate, prefer the rounder one
         if goal.any_rows is not None:
-            warnings.filterwarnings("ignore", "All-NaN", RuntimeWarning)
-            some = sp.valid & goal.any_rows[:, None]
-            rows_v = np.where(some, value, np.nan)
+            some = sp.valid & goal.any_rows[:, None]  # every such example has a position
             if how == "above":
-                top = float(np.nanmin(np.nanmax(rows_v, axis=1)[goal.any_rows]))
+                top = float(np.where(some, value, -np.inf).max(axis=1)[goal.any_rows].min())
                 options = [("gt", float(value[f].max())) if f.any() else ("ge", top),
                            ("ge", top)]
             else:
-                bottom = float(np.nanmax(np.nanmin(rows_v, axis=1)[goal.any_rows]))
+                bottom = float(np.where(some, value, np.inf).min(axis=1)[goal.any_rows].max())
                 options = [("lt", float(value[f].min())) if f.any() else ("le", bottom),
                            ("le", bottom)]
         elif how == "above":
