@@ -52,6 +52,7 @@ def run_task(name: str, budget: float, weights: Any, n_examples: int) -> dict[st
     xs, ys = task_examples(name, n_examples, 0)
     r = search(xs, ys, budget=budget, weights=weights, progress=False, seed=0)
     return {"solved": r.solved, "candidates": r.candidates, "seconds": round(r.seconds, 3),
+            "to_solution": r.stats.get("candidates_to_solution"),
             "accuracy": r.accuracy, "program": r.sexpr, "_program": r.program}
 
 
@@ -66,13 +67,15 @@ def run_suite(names: list[str], budget: float, n_examples: int, model: Any = Non
                               progress=False, seed=0)
             out[name] = {"solved": r.solved, "candidates": r.candidates,
                          "seconds": round(r.seconds, 3), "accuracy": r.accuracy,
+                         "to_solution": r.stats.get("candidates_to_solution"),
                          "program": r.sexpr, "fallback": bool(r.stats.get("fallback")),
                          "_program": r.program}
         else:
             out[name] = run_task(name, budget, grammar, n_examples)
         o = out[name]
         print(f"  {label} {name}: {'solved' if o['solved'] else 'unsolved'} "
-              f"{o['seconds']:.2f} s {o['candidates']} candidates", flush=True)
+              f"{o['seconds']:.2f} s {o['candidates']} candidates "
+              f"({o['to_solution']} to the solution)", flush=True)
     return out
 
 
@@ -107,21 +110,27 @@ def compare(base: dict, model: dict, names: list[str]) -> dict[str, Any]:
            "solved_model": sum(model[n]["solved"] for n in names),
            "lost": [n for n in names if base[n]["solved"] and not model[n]["solved"]],
            "gained": [n for n in names if model[n]["solved"] and not base[n]["solved"]],
-           "median_candidates_base": med(base, "candidates", either),
-           "median_candidates_model": med(model, "candidates", either),
+           "median_candidates_base": med(base, "to_solution", either),
+           "median_candidates_model": med(model, "to_solution", either),
+           "median_all_candidates_base": med(base, "candidates", either),
+           "median_all_candidates_model": med(model, "candidates", either),
            "median_seconds_base": med(base, "seconds", either),
            "median_seconds_model": med(model, "seconds", either),
            "total_candidates_both_base": sum(base[n]["candidates"] for n in both),
            "total_candidates_both_model": sum(model[n]["candidates"] for n in both)}
     m = res["median_candidates_model"]
     res["median_candidates_reduction"] = res["median_candidates_base"] / m if m else float("inf")
+    m = res["median_all_candidates_model"]
+    res["median_all_candidates_reduction"] = (res["median_all_candidates_base"] / m if m
+                                              else float("inf"))
     return res
 
 
 def table(runs: dict[str, dict], names: list[str]) -> list[str]:
     def cell(o: dict) -> str:
         fb = " (fallback)" if o.get("fallback") else ""
-        return f"{'✓' if o['solved'] else '✗'} {o['seconds']:.2f} s, {o['candidates']}{fb}"
+        return (f"{'✓' if o['solved'] else '✗'} {o['seconds']:.2f} s, {o['to_solution']} "
+                f"({o['candidates']}){fb}")
     rows = ["| task | " + " | ".join(runs) + " |", "| --- |" + " --- |" * len(runs)]
     rows += [f"| {n} | " + " | ".join(cell(r[n]) for r in runs.values()) + " |"
              for n in names]

@@ -149,3 +149,18 @@ def test_cli_unsolved_exits_1(tmp_path):
     out = _cli("synth", "--examples", str(path), "--timeout", "2", "--json", cwd=tmp_path)
     assert out.returncode == 1
     assert json.loads(out.stdout)["solved"] is False
+
+
+def test_candidates_to_solution_stop_where_the_program_was_found():
+    """The engine keeps enumerating for a while after a solution (a cheaper one may come):
+    `candidates_to_solution` counts only up to the returned program, so it is smaller."""
+    from rasplab.synth.bottomup.search import search
+
+    xs, ys = _examples("sort", 60, 2)
+    result = search(xs, ys, budget=20, progress=False)
+    assert result.solved
+    found = result.stats["candidates_to_solution"]
+    assert found is not None and 0 < found < result.candidates
+    x = max(xs, key=len)  # one input with two different outputs: nothing can solve it
+    clash = search([x, x], [sorted(x), sorted(x, reverse=True)], budget=0.5, progress=False)
+    assert not clash.solved and clash.stats["candidates_to_solution"] is None

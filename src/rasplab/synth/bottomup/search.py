@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -157,6 +157,11 @@ class Driver:
         self.solution_cost: float = math.inf
         self.solution_level: int | None = None
         self.solution_time = 0.0
+        #: how many candidates have been enumerated so far (the search sets it), and that count
+        #: when the program finally returned was proposed: candidates *to* the solution, without
+        #: the levels enumerated afterwards to make sure no cheaper program exists
+        self.count: Callable[[], int] = lambda: 0
+        self.found_at: int | None = None
 
     def accept_pending(self) -> bool:
         """Whether a verified solution found earlier should now end the search."""
@@ -187,6 +192,7 @@ class Driver:
         acc = float(ok.mean())
         if acc > self.best_acc or (acc == self.best_acc and cost < self.best_cost):
             self.best, self.best_acc, self.best_cost = program, acc, cost
+            self.found_at = self.count()
         if cand.search_acc > self.best_search_acc and cand.how not in ("table", "pair"):
             self.best_search_acc = cand.search_acc
             if self.goal is not None:
@@ -263,6 +269,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                                     refresh=False)
                     bar.refresh()
             enum = Enumerator(space, bank, goal, grammar, deadline, tick)
+            driver.count = lambda base=base, enum=enum: base + enum.candidates
             try:
                 priors = _prior_selectors(selector_priors, space, grammar)
                 driver.fixed = {node: cost for node, _, cost in priors}
@@ -297,6 +304,8 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                        cost=None if driver.best is None else driver.best_cost,
                        interrupted=interrupted,
                        stats={"restarts": restarts, "search_examples": len(ids),
+                              "candidates_to_solution":
+                                  driver.found_at if driver.best_acc == 1.0 else None,
                               "level": level, "bank": bank.size,
                               **({"shard": list(shard)} if shard is not None else {})})
 

@@ -37,6 +37,9 @@ def guided_search(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[An
     second = search(inputs, outputs, budget=left, weights=Grammar(), **options)
     best = second if (second.solved or second.accuracy > first.accuracy) else first
     best.candidates = first.candidates + second.candidates
+    if best is second and second.stats.get("candidates_to_solution") is not None:
+        best.stats["candidates_to_solution"] = (first.candidates
+                                                + second.stats["candidates_to_solution"])
     best.seconds = first.seconds + second.seconds
     best.stats["fallback"] = True
     return best
