@@ -1,7 +1,8 @@
 """Benchmark: the recognition model's production costs against the engine's default costs.
 
-1. Every task of the suite is searched with the default costs (the baseline; its solutions are
-   the "solved tasks" the model may train on).
+1. Every task of the suite is searched with uniform costs (every production costs 1: the
+   issue's baseline) and with the engine's hand-tuned default costs (a stricter baseline; its
+   solutions are the "solved tasks" the model may train on).
 2. Held-out split: a fixed-seed random half of the tasks is held out. The grammar is refitted
    to the baseline solutions of the *training* tasks, dreams are drawn from it on inputs of the
    training tasks only, and a model is trained on those dreams plus the training solutions.
@@ -11,7 +12,10 @@
 3. Whole suite: the same with every task's baseline solution (in-sample).
 Reports per task candidates and seconds to solution and the median candidates over tasks solved
 by either run (a run that misses a task counts it as infinitely many candidates), and the tasks
-lost. Writes benchmarks/results/recognition.{json,md} and the two models.
+lost. "Candidates to solution" counts candidates up to the one that gave the returned program;
+the engine enumerates a little further before stopping (to rule out a cheaper program), and the
+count with that tail is reported beside it. Writes benchmarks/results/recognition.{json,md}
+and the two models.
 
     nice -n 10 python benchmarks/bench_recognition.py [--budget 30] [--dreams 3000]
 
@@ -137,8 +141,8 @@ def table(runs: dict[str, dict], names: list[str]) -> list[str]:
     return rows
 
 
-def experiment(label: str, base: dict, train: list[str], evaluate: list[str], args: Any,
-               seed: int, refitted: bool = True) -> dict[str, Any]:
+def experiment(label: str, base: dict, uniform: dict, train: list[str], evaluate: list[str],
+               args: Any, seed: int, refitted: bool = True) -> dict[str, Any]:
     """Refit, dream, train on `train`'s solutions; search `evaluate` refitted and guided."""
     t0 = time.monotonic()
     programs = [base[n]["_program"] for n in train if base[n]["solved"]]
@@ -161,6 +165,8 @@ def experiment(label: str, base: dict, train: list[str], evaluate: list[str], ar
             "fitted": strip(fitted), "recognition": strip(guided),
             "summary_recognition": compare(base, guided, evaluate),
             "summary_refitted": compare(base, fitted, evaluate) if refitted else {},
+            "summary_vs_uniform": compare(uniform, guided, evaluate),
+            "summary_refitted_vs_uniform": compare(uniform, fitted, evaluate) if refitted else {},
             "_runs": (fitted, guided)}
 
 
@@ -230,26 +236,37 @@ def main() -> None:
     print(f"baseline (default costs) on {len(names)} tasks, {args.budget:g} s each", flush=True)
     base = run_suite(names, args.budget, args.examples, label="base")
     doc["baseline"] = strip(base)
+    print(f"uniform costs on {len(names)} tasks", flush=True)
+    uniform = run_suite(names, args.budget, args.examples, grammar=Grammar.uniform(),
+                        label="uniform")
+    doc["uniform"] = strip(uniform)
     parts = [("split", train, held, 1)]
     parts += [(f"split-seed{1 + 10 * k}", train, held, 1 + 10 * k)
               for k in range(1, args.model_seeds)]
     parts += [] if args.skip_all else [("all", names, names, 3)]
-    lines = [f"# Recognition model vs default costs ({args.suite}, {args.budget:g} s per task, "
-             f"fallback {args.fallback:g})", "", f"held out: {', '.join(held)}"]
+    lines = [f"# Recognition model vs uniform and default costs ({args.suite}, {args.budget:g} s "
+             f"per task, fallback {args.fallback:g})", "", f"held out: {', '.join(held)}", "",
+             "Cells: solved, seconds, candidates to the solution (all candidates enumerated)."]
     for label, tr, ev, seed in parts:
         print(f"{label}: training on {len(tr)} tasks, searching {len(ev)}", flush=True)
         first = not label.startswith("split-seed")
-        res = experiment(label, base, tr, ev, args, seed, refitted=first)
+        res = experiment(label, base, uniform, tr, ev, args, seed, refitted=first)
         fitted, guided = res.pop("_runs")
         doc[label] = res
+        print(json.dumps(res["summary_vs_uniform"]), flush=True)
         print(json.dumps(res["summary_recognition"]), flush=True)
-        lines += ["", f"## {label}: recognition {json.dumps(res['summary_recognition'])}"]
+        lines += ["", f"## {label}", "",
+                  f"recognition vs uniform costs: {json.dumps(res['summary_vs_uniform'])}", "",
+                  f"recognition vs default costs: {json.dumps(res['summary_recognition'])}"]
         if first:
-            lines += ["", f"refitted grammar only: {json.dumps(res['summary_refitted'])}"]
-            lines += [""] + table({"default costs": base, "refitted grammar": fitted,
-                                   "recognition": guided}, ev)
+            lines += ["", "refitted grammar only, vs uniform: "
+                      f"{json.dumps(res['summary_refitted_vs_uniform'])}", "",
+                      f"refitted grammar only, vs default: {json.dumps(res['summary_refitted'])}"]
+            lines += [""] + table({"uniform costs": uniform, "default costs": base,
+                                   "refitted grammar": fitted, "recognition": guided}, ev)
         else:
-            lines += [""] + table({"default costs": base, "recognition": guided}, ev)
+            lines += [""] + table({"uniform costs": uniform, "default costs": base,
+                                   "recognition": guided}, ev)
     doc["seconds"] = round(time.monotonic() - start, 1)
     Path(args.out + ".json").write_text(json.dumps(doc, indent=2, default=str))
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")

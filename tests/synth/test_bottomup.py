@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rasplab.errors import ExamplesError
-from rasplab.lang import evaluate
+from rasplab.lang import evaluate, load_program
 from rasplab.lang.parser import parse
 from rasplab.synth import SynthResult, synthesize
 from rasplab.synth.bottomup.grammar import Grammar
@@ -164,3 +164,13 @@ def test_candidates_to_solution_stop_where_the_program_was_found():
     x = max(xs, key=len)  # one input with two different outputs: nothing can solve it
     clash = search([x, x], [sorted(x), sorted(x, reverse=True)], budget=0.5, progress=False)
     assert not clash.solved and clash.stats["candidates_to_solution"] is None
+
+
+def test_uniform_grammar_prices_every_production_at_one():
+    g = Grammar.uniform()
+    assert {g.cost(n) for n in ("tokens", "map.mul", "binary.min", "select", "aggregate.cat",
+                                "selector_width", "table.pair")} == {1}
+    source = "program = aggregate(select(indices, length - indices - 1, ==), tokens);"
+    program = load_program(source, "program")
+    # tokens, indices, length, the map, the sequence map, select, aggregate: seven steps
+    assert g.program_cost(program) == 7 < Grammar().program_cost(program)

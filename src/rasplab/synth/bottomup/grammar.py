@@ -188,6 +188,12 @@ class Grammar:
             return self.cost("selector_width")
         return 1  # constants
 
+    @classmethod
+    def uniform(cls) -> "Grammar":
+        """Every production at cost 1: the search order without any prior (the baseline a
+        learned grammar or a recognition model is measured against)."""
+        return cls(weights={name: 1 for name in DEFAULT_WEIGHTS})
+
     def with_weights(self, weights: dict[str, float]) -> "Grammar":
         merged = dict(self.weights)
         merged.update({k: int(round(v)) for k, v in weights.items()})
