@@ -116,6 +116,7 @@ def test_cli_json_and_output_file(tmp_path):
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["solved"] is True and doc["accuracy"] == 1.0 and doc["candidates"] > 0
+    assert 0 < doc["candidates_to_solution"] <= doc["candidates"]
     assert (tmp_path / "hist.rasp").read_text() == doc["program"]
     run = _cli("run", str(tmp_path / "hist.rasp"), "abca", "--json", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -174,3 +175,4 @@ def test_uniform_grammar_prices_every_production_at_one():
     program = load_program(source, "program")
     # tokens, indices, length, the map, the sequence map, select, aggregate: seven steps
     assert g.program_cost(program) == 7 < Grammar().program_cost(program)
+    assert Grammar.load("uniform").weights == g.weights

@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=60.0, metavar="S",
                    help="search budget in seconds (default 60)")
     p.add_argument("--weights", metavar="FILE.json",
-                   help="production costs overriding the defaults (bottomup)")
+                   help="production costs overriding the defaults (bottomup); 'uniform' "
+                        "prices every production at 1")
     p.add_argument("--library", metavar="FILE",
                    help="a learned library (rasplab library -o FILE); implies --method library")
     p.add_argument("--recognition", metavar="FILE",
@@ -97,8 +98,12 @@ def run(args: argparse.Namespace) -> int:
         Path(args.output).write_text(result.source)
     if args.json:
         doc = result.to_json()
-        print_json({k: doc[k] for k in ("program", "sexpr", "solved", "accuracy", "seconds",
-                                         "candidates", "method", "cost", "interrupted")})
+        out = {k: doc[k] for k in ("program", "sexpr", "solved", "accuracy", "seconds",
+                                    "candidates", "method", "cost", "interrupted")}
+        if result.stats.get("candidates_to_solution") is not None:
+            # candidates up to the returned program (the rest ruled out cheaper ones)
+            out["candidates_to_solution"] = result.stats["candidates_to_solution"]
+        print_json(out)
     else:
         if result.source:
             sys.stdout.write(result.source if result.source.endswith("\n")

@@ -205,11 +205,14 @@ class Grammar:
 
     @classmethod
     def load(cls, source: "Grammar | dict | str | Path | None") -> "Grammar":
-        """A grammar from a Grammar, a dict of weights, a JSON file of weights, or defaults."""
+        """A grammar from a Grammar, a dict of weights, a JSON file of weights, "uniform" (every
+        production at cost 1), or the defaults (None)."""
         if source is None:
             return cls()
         if isinstance(source, Grammar):
             return source
+        if source == "uniform":
+            return cls.uniform()
         if isinstance(source, str | Path):
             try:
                 source = json.loads(Path(source).read_text())
