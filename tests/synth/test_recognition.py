@@ -190,3 +190,23 @@ def test_guided_search_solves_and_falls_back(tiny_model) -> None:
     assert not r.solved and r.stats.get("fallback") and r.seconds <= 4
     with pytest.raises(ValueError, match="fallback"):
         guided_search(xs, ys, model, budget=1, fallback=1.0)
+
+
+def test_dreams_use_the_library_as_single_steps() -> None:
+    """A library abstraction is one sampling step, labelled with its body's primitive
+    productions: with it allowed, most dreams are prefix fractions of a token; without it, no
+    dream can aggregate at all."""
+    from rasplab.synth.library.compress import LearnedAbstraction
+    from rasplab.synth.library.io import Library
+
+    body = "(aggregate (select indices indices le) (indicator (eq tokens #0)))"
+    lib = Library([LearnedAbstraction("fn_0", body, 1, uses=[['"a"'], ['"b"']])])
+    allowed = ("tokens", "indices", "length", "library", "binary.add", "binary.sub")
+    tasks = [get_task("hist")]
+    with_lib = dream(40, tasks, seed=5, productions=allowed, library=lib)
+    uses = [d for d in with_lib if {"aggregate", "select", "map.eq"} <= d.productions]
+    assert len(uses) >= len(with_lib) / 2 > 0
+    for d in uses:
+        assert d.productions == used_productions(d.program)
+    without = dream(40, tasks, seed=5, productions=allowed)
+    assert not any("aggregate" in d.productions for d in without)

@@ -74,7 +74,9 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     # at lr 3e-3 the unsupervised run sits at 28% (predicting the commonest count) for 4000 steps
     "double_hist": {"n_layers": 2, "n_heads": 2, "lr": 1e-3, "steps": 3000},
     "sort": {"n_layers": 2, "n_heads": 2, "steps": 1500},
-    "most_freq": {"n_layers": 3, "n_heads": 4, "steps": 2500},
+    # at width 64 and 2500 (6000) steps the model is right on 90% (96%) of held-out inputs;
+    # width 128 and 8000 steps reach 99.45%, which the distillation target (99%) needs
+    "most_freq": {"n_layers": 3, "n_heads": 4, "d_model": 128, "steps": 8000},
     "dyck1": {"n_layers": 2, "n_heads": 2},
     # weight 100 pins dyck2's four heads (held-out MSE 7e-5) but the task stalls at 86%; 10 works
     "dyck2": {"n_layers": 4, "n_heads": 2, "attn_weight": 10.0},

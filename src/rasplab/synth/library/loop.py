@@ -213,7 +213,7 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
             dreaming: dict[str, Any] = {}
             if recognition and not interrupted:
                 model, dreaming = _dreaming_phase(tasks, solutions, model, n_dreams, seed + it,
-                                                  recognition)
+                                                  recognition, library)
             solved_now = {o.task for o in outcomes if o.solved}
             report = IterationReport(
                 iteration=it, solved=len(solved_now), total=len(tasks),
@@ -258,11 +258,14 @@ def _abstraction_phase(solutions: dict[str, str], iterations: int, max_arity: in
 
 
 def _dreaming_phase(tasks: list[str], solutions: dict[str, str], model: Any, n_dreams: int,
-                    seed: int, recognition: bool | str | Path) -> tuple[Any, dict[str, Any]]:
-    """Train the recognition model on dreams and solutions; save it when given a path."""
+                    seed: int, recognition: bool | str | Path, library: Library | None = None
+                    ) -> tuple[Any, dict[str, Any]]:
+    """Train the recognition model on dreams (from the grammar and the new library) and
+    solutions; save it when given a path."""
     from rasplab.synth.recognition.phase import dreaming_phase
 
-    model, stats = dreaming_phase(tasks, solutions, model, n_dreams=n_dreams, seed=seed)
+    model, stats = dreaming_phase(tasks, solutions, model, n_dreams=n_dreams, seed=seed,
+                                  library=library)
     if not isinstance(recognition, bool):
         from rasplab.synth.recognition import save_recognition
         save_recognition(model, recognition)

@@ -32,7 +32,7 @@ from rasplab.lang.ast import (
 )
 from rasplab.lang.evaluator import evaluate
 from rasplab.lang.functions import EQ, GE, GT, LE, LT, NE, Fn, binary
-from rasplab.synth.bottomup.grammar import BINARY_OPS, UNARY_OPS, Grammar
+from rasplab.synth.bottomup.grammar import BINARY_OPS, UNARY_OPS, Abstraction, Grammar
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM
 from rasplab.synth.recognition.productions import used_productions
 
@@ -64,12 +64,17 @@ class ProgramSampler:
     """Grows random well-typed programs top down, productions weighted by 2^-cost."""
 
     def __init__(self, grammar: Grammar, token_values: Sequence[Any], rng: np.random.Generator,
-                 max_depth: int = 4, allowed: Collection[str] | None = None):
+                 max_depth: int = 4, allowed: Collection[str] | None = None,
+                 abstractions: Sequence[Abstraction] = ()):
         self.g, self.rng, self.max_depth = grammar, rng, max_depth
         self.allowed = None if allowed is None else set(allowed)
         self.token_values = list(token_values)
         self.token_kind = "num" if all(isinstance(t, int | float) and not isinstance(t, bool)
                                        for t in self.token_values) else "cat"
+        #: the library's abstractions (specialised to this task), each one sampling step at its
+        #: own cost, as the bottom-up engine uses them; named "library.NAME"
+        self.abstractions = list(abstractions)
+        self.ab_costs = {f"library.{ab.name}": ab.cost for ab in self.abstractions}
         self.choices = {kind: self._productions(kind) for kind in ("num", "bool", "cat", "sel")}
 
     # --- the typed productions: (name, is_leaf, builder) per result kind -----------------------
@@ -106,6 +111,10 @@ class ProgramSampler:
             default = {"cat": None, "bool": False, "num": 0}[kind]
             out.append(("aggregate.cat", False, lambda d, k=kind, default=default: Aggregate(
                 self.selector(d + 1), self.sop(k, d + 1), default)))
+        for ab in self.abstractions:
+            if ab.out == kind:
+                out.append((f"library.{ab.name}", not ab.args,
+                            lambda d, ab=ab, kind=kind: self._abstraction(ab, kind, d)))
         if kind == "sel":
             out.append(("select", True, self._select))
             out += [("and", False, lambda d: SelectorAnd(self.selector(d + 1),
@@ -124,6 +133,15 @@ class ProgramSampler:
             values += self.token_values
         return values[int(self.rng.integers(len(values)))]
 
+    def _abstraction(self, ab: Abstraction, kind: str, d: int) -> Node:
+        """The abstraction's program on random arguments of its kinds (its body in primitives,
+        so the dream's labels name the primitive productions it uses)."""
+        args = [self.selector(d + 1) if k == "sel" else self.sop(k, d + 1) for k in ab.args]
+        try:
+            return ab.build(*args)
+        except Exception:  # an argument the body cannot take: fall back to a plain step
+            return self._select(d) if kind == "sel" else self.sop(kind, self.max_depth)
+
     def _select(self, d: int) -> Node:
         kinds = ["num", "num", self.token_kind, "bool"] if self.token_kind == "cat" else \
             ["num", "num", "bool"]
@@ -141,12 +159,14 @@ class ProgramSampler:
         leaves_only = depth >= self.max_depth
         names, builders, logits = [], [], []
         for name, leaf, build in options:
+            family = "library" if name in self.ab_costs else name
             if (leaves_only and not leaf) or (self.allowed is not None
-                                              and name not in self.allowed):
+                                              and family not in self.allowed):
                 continue
             names.append(name)
             builders.append(build)
-            logits.append(-self.g.cost(name) * math.log(2))
+            cost = self.ab_costs[name] if name in self.ab_costs else self.g.cost(name)
+            logits.append(-cost * math.log(2))
         if not builders:  # e.g. booleans at the depth limit: compare a leaf with a constant
             return lambda d: Map(_EQ_NUM.node_fn(self._const(_EQ_NUM)), indices) \
                 if kind == "bool" else tokens
@@ -241,17 +261,20 @@ def fitted_grammar(programs: Sequence[Node], base: Grammar | None = None,
 
 def dream(n: int, tasks: Sequence[Any], grammar: Grammar | None = None, *, seed: int = 0,
           n_examples: int = 16, per_inputs: int = 64, max_depth: int = 4,
-          productions: Collection[str] | None = None,
+          productions: Collection[str] | None = None, library: Any = None,
           progress: bool | None = False) -> list[Dream]:
     """About `n` distinct dreams on inputs from the given tasks' distributions.
 
-    `productions` restricts the grammar to those names (a tiny grammar for tests); tables are
-    only added when "table" is among them.
+    `productions` restricts the grammar to those names (a tiny grammar for tests; "library"
+    allows the abstractions); tables are only added when "table" is among them. `library` (a
+    learned `Library`) adds its abstractions as sampling steps, specialised to each task as the
+    engine specialises them, so dreams look like programs written with the current library.
     Programs are drawn in groups of `per_inputs` on one set of `n_examples` inputs from one task
     (chosen in turn); within a group, programs with equal outputs keep the cheapest.
     """
     grammar = grammar or Grammar()
     rng = np.random.default_rng(seed)
+    abstractions: dict[str, list[Abstraction]] = {}  # per task, made once
     dreams: list[Dream] = []
     seen_programs: set[Node] = set()
     bar = None
@@ -264,7 +287,8 @@ def dream(n: int, tasks: Sequence[Any], grammar: Grammar | None = None, *, seed:
         while len(dreams) < n and attempts < 50 * n:
             task = tasks[int(rng.integers(len(tasks)))]
             inputs = task.sample(n_examples, rng)
-            sampler = ProgramSampler(grammar, task.vocab, rng, max_depth, productions)
+            sampler = ProgramSampler(grammar, task.vocab, rng, max_depth, productions,
+                                     _task_abstractions(library, task, inputs, abstractions))
             leaves = [_fingerprint(r) for r in (_run(p, inputs) for p in (tokens, indices,
                                                                          length)) if r]
             group: dict[tuple, Dream] = {}
@@ -297,3 +321,19 @@ def dream(n: int, tasks: Sequence[Any], grammar: Grammar | None = None, *, seed:
         if bar is not None:
             bar.close()
     return dreams[:n]
+
+
+def _task_abstractions(library: Any, task: Any, inputs: list[list[Any]],
+                       made: dict[str, list[Abstraction]]) -> list[Abstraction]:
+    """The library's abstractions as productions for `task` (probed on `inputs`), made once."""
+    if library is None or not getattr(library, "abstractions", None):
+        return []
+    if task.name not in made:
+        from rasplab.synth.bottomup.values import Space
+        from rasplab.synth.library.abstractions import productions
+
+        try:
+            made[task.name] = productions(library.abstractions, Space(inputs, task.outputs(inputs)))
+        except Exception:  # a library that does not apply to this task's values
+            made[task.name] = []
+    return made[task.name]

@@ -1,9 +1,10 @@
 """The dreaming phase of the library loop: dream, then (re)train the recognition model.
 
 Runs after compression: dreams are drawn from the grammar refitted to the solutions so far
-(DreamCoder's current grammar) on the suite's own input distributions, solved tasks contribute
-their current solutions (on fresh inputs), and the model of the previous iteration, if any, is
-trained further. The next wake phase asks it for costs, relative to that refitted grammar.
+(DreamCoder's current grammar) and the library just learned, on the suite's own inputs; solved
+tasks contribute their current solutions (on fresh inputs), and the model of the previous
+iteration, if any, is trained further. The next wake phase asks it for costs, relative to that
+refitted grammar.
 """
 from __future__ import annotations
 
@@ -42,16 +43,18 @@ def solved_items(solutions: dict[str, str], copies: int = COPIES, seed: int = 0
 
 def dreaming_phase(tasks: Sequence[str], solutions: dict[str, str],
                    model: RecognitionModel | None = None, *, n_dreams: int = 1500,
-                   epochs: int = 10, seed: int = 0, progress: bool | None = False
-                   ) -> tuple[RecognitionModel, dict[str, Any]]:
-    """Dream over the tasks' inputs and train `model` (a new one if None) on dreams + solutions."""
+                   epochs: int = 10, seed: int = 0, library: Any = None,
+                   progress: bool | None = False) -> tuple[RecognitionModel, dict[str, Any]]:
+    """Dream over the tasks' inputs and train `model` (a new one if None) on dreams + solutions.
+
+    With `library` (the one just learned), dreams also use its abstractions as single steps."""
     from rasplab.tasks import get_task
 
     start = time.monotonic()
     solved = solved_items(solutions, seed=seed)
     grammar = fitted_grammar(list({program: None for _, _, program in solved}))
     dreams = dream(n_dreams, [get_task(n) for n in tasks], grammar, seed=seed,
-                   progress=progress)
+                   library=library, progress=progress)
     model, stats = train_recognition(dreams, solved, TrainConfig(epochs=epochs, seed=seed),
                                      model=model, progress=progress)
     model.config.base_weights = dict(grammar.weights)
