@@ -81,3 +81,30 @@ def test_each_shard_solves_on_its_own_and_says_which_it_is():
         result = synthesize(list(zip(xs, ys)), budget=30, progress=False, shard=(i, 2))
         assert result.solved and _right_on_fresh(result.program, "reverse")
         assert result.stats["shard"] == [i, 2]
+
+
+def _two_reasons(n: int, seed: int) -> tuple[list, list]:
+    """0 everywhere when the input holds an "a" or is 5 or more long, else 1: two unrelated
+    reasons, so "somewhere h" needs h = (tokens == "a") or (indices > 3)."""
+    rng = np.random.default_rng(seed)
+    xs = [[str(t) for t in rng.choice(list("abcd"), size=int(rng.integers(1, 8)))]
+          for _ in range(n)]
+    return xs, [[0 if ("a" in x or len(x) >= 5) else 1] * len(x) for x in xs]
+
+
+def test_an_aggregated_goal_is_covered_by_an_or_of_partial_witnesses(monkeypatch):
+    from rasplab.synth.bottomup import split
+    from rasplab.synth.bottomup.search import search
+
+    xs, ys = _two_reasons(120, 0)
+    # neither witness alone meets the goal, and `indices > 3` is no bank value (3 is not a
+    # constant of the grammar; only a fit's threshold), so the `or` is out of enumeration;
+    # conjunction splits, which find the same program from the other side, are switched off
+    monkeypatch.setattr(split, "MAX_CONJUNCTS", 0)
+    monkeypatch.setattr(split, "MAX_COVER", 1)
+    assert not search(xs, ys, budget=10, progress=False, max_cost=6).solved
+    monkeypatch.setattr(split, "MAX_COVER", 4)
+    result = search(xs, ys, budget=10, progress=False, max_cost=6)
+    assert result.solved and " or " in result.source
+    fx, fy = _two_reasons(300, 1)
+    assert per_example(result.program, fx, fy).all()

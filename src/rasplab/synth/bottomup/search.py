@@ -27,6 +27,9 @@ from rasplab.synth.result import SynthResult
 SEARCH_SIZE = 24
 MAX_COST = 40
 MAX_RESTARTS = 4
+#: counterexamples added to the search set per restart (an `or` of partial witnesses fitted on
+#: a small search set needs several to rule out the witnesses that fit it by chance)
+REFINE_EXAMPLES = 8
 MAX_TABLE_CHECKS = 400
 #: a verified program found ahead of the enumeration (by a last step) is accepted once the
 #: levels come within this much of its cost, so that a cheaper direct program can win first,
@@ -210,7 +213,7 @@ class Driver:
             if wrong:
                 if self.solution_cost < math.inf:
                     raise Solved  # a verified program is at hand: no need to search again
-                raise Refine(wrong[:4])
+                raise Refine(wrong[:REFINE_EXAMPLES])
 
 
 def _prior_selectors(priors: dict | None, space: Space, grammar: Grammar

@@ -7,7 +7,10 @@ stays on along each input ("F once some prefix broke") also becomes a sub-goal o
 `aggregate(select(indices, indices, <=), indicator(h)) > 0` with `h` true where it first switches
 on and false before; one constant along each input becomes "h somewhere" (`aggregate` over all
 positions); and a cheap boolean true wherever the goal is (`tokens == "c"`) splits it into a
-conjunction, `b and g2`, with `g2` the goal restricted to where `b` holds. Working backwards
+conjunction, `b and g2`, with `g2` the goal restricted to where `b` holds. A goal made by
+aggregating is also met by an `or` of partial witnesses (sequential covering): values never true
+where it wants false, each covering part of what it wants (shuffle_dyck2 breaks when either
+bracket type goes negative or is left open). Working backwards
 this far below a single last step finds programs such as dyck1's, whose pieces sit at cost 7-9,
 at that cost instead of 15+.
 """
@@ -47,6 +50,13 @@ MAX_DEPTH = 2
 MAX_CONJUNCTS = 3
 #: a conjunct must rule out at least this share of the positions the goal wants false
 MIN_EXCLUDED = 0.5
+#: a goal made by aggregating is also met by an `or` of at most this many partial witnesses
+#: (each true on part of what the goal wants and never where it wants false)
+MAX_COVER = 6
+#: a partial witness must cover at least this share of what the goal wants
+MIN_COVER = 0.2
+#: partial witnesses kept per goal, and taken from one chunk of new values
+MAX_WITNESSES, WITNESSES_PER_CHUNK = 256, 16
 TOL = 1e-6
 
 Builder = Callable[[], Node]
@@ -69,6 +79,10 @@ class BoolGoal:
     leaf: bool = False
     #: called with (cost, builder) when this goal gets a cheaper solution
     on_solved: list[Callable[[int, Builder], None]] = field(default_factory=list)
+    #: partial witnesses (see `CaseSplit._cover`): cost, builder and what each covers
+    witness_costs: list[int] = field(default_factory=list)
+    witness_builds: list[Builder] = field(default_factory=list)
+    witness_masks: list[np.ndarray] = field(default_factory=list)
     cost: float = math.inf
     build: Builder | None = None
 
@@ -115,6 +129,11 @@ class CaseSplit:
         self.active = 2 <= len(classes) <= MAX_CLASSES
         if not self.active:
             return
+        #: one verdict per input (a membership task such as shuffle_dyck): only then are
+        #: existential goals met by an `or` of partial witnesses; on outputs that vary along
+        #: the input, covering fits a noisy model's mistakes as readily as its rule
+        first = np.where(space.valid, space.y_codes, -1).max(axis=1)
+        self.per_input = bool((~space.valid | (space.y_codes == first[:, None])).all())
         codes, valid = space.y_codes, space.valid
         #: goal per ordered prefix of classes: "is class c_k, given not c_1 .. c_{k-1}"
         self.by_prefix: dict[tuple[int, ...], BoolGoal] = {}
@@ -212,6 +231,8 @@ class CaseSplit:
                     return
                 for vals, refs in self.bank.chunks(kind, c, 4096):
                     self._check_goal(goal, kind, c, vals, refs)
+                    if self.per_input and goal.any_rows is not None:
+                        self._cover(goal, kind, c, vals, refs)
 
     def _chain_progress(self, prefix: tuple[int, ...]) -> None:
         """Propose every complete decision list that the newly solved goal belongs to."""
@@ -251,6 +272,8 @@ class CaseSplit:
         passed = self._prefilter(kind, values, open_goals)
         for g, goal in enumerate(open_goals):
             self._check_goal(goal, kind, cost, values, refs, np.nonzero(passed[:, g])[0])
+            if self.per_input and goal.any_rows is not None and goal.cost > cost:
+                self._cover(goal, kind, cost, values, refs)
 
     def _prefilter(self, kind: int, values: np.ndarray, goals: list[BoolGoal]) -> np.ndarray:
         """(m, G) whether each value could meet each goal, judged on the first examples at once.
@@ -384,6 +407,123 @@ class CaseSplit:
                 i = int(i)
                 build = self._builder(kind, values[i], refs[i], how, goal)
                 self._add_conjunct(goal, bb[i], cost + self._how_cost(how), build)
+
+    # --- disjunctions of partial witnesses ---------------------------------------------------
+    def _cover(self, goal: BoolGoal, kind: int, cost: int, values: np.ndarray,
+               refs: list[Ref]) -> None:
+        """Sequential covering: values that meet part of an aggregated goal join an `or`.
+
+        A goal made by aggregating ("h somewhere", "the first step of ...") often holds for
+        several unrelated reasons (shuffle_dyck2 fails when either bracket type goes negative
+        or is left open). A value that is never true where the goal wants false, and true on
+        part of what it wants (some of the examples that need a true position, or some of the
+        wanted positions), is kept as a witness; when a few witnesses cover everything, their
+        `or` meets the goal."""
+        if kind == CAT or not len(values):
+            return
+        sp = self.space
+        f = goal.care & ~goal.want
+        if goal.any_rows is not None:
+            units = goal.any_rows  # (B,): examples that need a true position
+        else:
+            units = goal.care & goal.want  # (B, N): wanted positions
+        n_units = int(units.sum())
+        if n_units < 2:
+            return
+        options: list[tuple[str, np.ndarray, np.ndarray | None]] = []
+        if kind == BOOL:
+            b = values > 0.5
+            options = [("same", b, None), ("not", ~b, None)]
+        else:
+            with np.errstate(invalid="ignore"):
+                max_f = np.where(f, values, -np.inf).max(axis=(1, 2))
+                min_f = np.where(f, values, np.inf).min(axis=(1, 2))
+                options = [("above", values > max_f[:, None, None] + TOL, max_f),
+                           ("below", values < min_f[:, None, None] - TOL, min_f)]
+        for how, on, bound in options:
+            clean = ~(on & f).any(axis=(1, 2))
+            if goal.any_rows is not None:
+                covered = (on & sp.valid).any(axis=2) & units[None]
+            else:
+                covered = on & units[None]
+            n = covered.reshape(len(values), -1).sum(axis=1)
+            ok = clean & (n >= max(1, MIN_COVER * n_units)) & (n < n_units)
+            rows = np.nonzero(ok)[0]
+            if not len(rows):
+                continue
+            rows = rows[np.argsort(-n[rows], kind="stable")[:WITNESSES_PER_CHUNK]]
+            for i in rows.tolist():
+                c = cost + self._how_cost(how)
+                build = self._witness_builder(kind, values[i], refs[i], how, covered[i],
+                                              None if bound is None else float(bound[i]), goal)
+                self._add_witness(goal, c, build, covered[i].ravel())
+
+    def _witness_builder(self, kind: int, value: np.ndarray, ref: Ref, how: str,
+                         covered: np.ndarray, bound: float | None, goal: BoolGoal) -> Builder:
+        """The boolean program of a partial witness: as is, negated or a threshold between
+        the largest (smallest) value where the goal wants false and the covered values."""
+        node = self.bank.node
+        if how == "same":
+            return lambda: node(ref)
+        if how == "not":
+            return lambda: Map(unary("not"), node(ref))
+        sp = self.space
+        if goal.any_rows is not None:
+            reduce = np.max if how == "above" else np.min
+            fill = -np.inf if how == "above" else np.inf
+            per_row = reduce(np.where(sp.valid, value, fill), axis=1)
+            edge = float(per_row[covered].min() if how == "above" else per_row[covered].max())
+        else:
+            edge = float(value[covered].min() if how == "above" else value[covered].max())
+        if how == "above":
+            options = [("ge", edge)] if not math.isfinite(bound) else [("gt", bound), ("ge", edge)]
+        else:
+            options = [("le", edge)] if not math.isfinite(bound) else [("lt", bound), ("le", edge)]
+        op, c = min(options, key=lambda oc: _roundness(oc[1]))
+        const = sp.decode(round(c, 9), NUM)
+        return lambda: Map(Fn.of(op, SLOT0, const), node(ref))
+
+    def _add_witness(self, goal: BoolGoal, cost: int, build: Builder, mask: np.ndarray) -> None:
+        """Keep a witness unless a kept one as cheap covers as much; then try to cover."""
+        if goal.witness_masks:
+            masks = np.stack(goal.witness_masks)
+            costs = np.array(goal.witness_costs)
+            dominated = ((masks | ~mask[None]).all(axis=1) & (costs <= cost)).any()
+            if dominated or len(goal.witness_masks) >= MAX_WITNESSES:
+                return
+        goal.witness_costs.append(cost)
+        goal.witness_builds.append(build)
+        goal.witness_masks.append(mask)
+        self._try_cover(goal)
+
+    def _try_cover(self, goal: BoolGoal) -> None:
+        """Greedy set cover (most new coverage per cost) with at most MAX_COVER witnesses."""
+        masks = np.stack(goal.witness_masks)
+        costs = np.array(goal.witness_costs, dtype=np.float64)
+        units = goal.any_rows if goal.any_rows is not None else goal.care & goal.want
+        uncovered = units.ravel().copy()
+        picks: list[int] = []
+        while uncovered.any() and len(picks) < MAX_COVER:
+            gain = (masks & uncovered[None]).sum(axis=1)
+            if gain.max() == 0:
+                return
+            j = int(np.lexsort((costs, -gain))[0])  # most new coverage, then cheapest
+            picks.append(j)
+            uncovered &= ~masks[j]
+        if uncovered.any():
+            return
+        w_or = self.grammar.cost("binary.or")
+        total = int(costs[picks].sum()) + w_or * (len(picks) - 1)
+        if total >= goal.cost:
+            return
+        builds = [goal.witness_builds[j] for j in picks]
+
+        def either() -> Node:
+            node = builds[0]()
+            for b in builds[1:]:
+                node = SequenceMap(binary("or"), node, b())
+            return node
+        goal.offer(total, either)
 
     def _how_cost(self, how: str) -> int:
         g = self.grammar
