@@ -413,12 +413,12 @@ class CaseSplit:
                refs: list[Ref]) -> None:
         """Sequential covering: values that meet part of an aggregated goal join an `or`.
 
-        A goal made by aggregating ("h somewhere", "the first step of ...") often holds for
-        several unrelated reasons (shuffle_dyck2 fails when either bracket type goes negative
-        or is left open). A value that is never true where the goal wants false, and true on
-        part of what it wants (some of the examples that need a true position, or some of the
-        wanted positions), is kept as a witness; when a few witnesses cover everything, their
-        `or` meets the goal."""
+        A verdict per input ("h somewhere") often holds for several unrelated reasons
+        (shuffle_dyck2 fails when either bracket type goes negative or is left open). A value
+        that is never true where the goal wants false, and true on part of what it wants (some
+        of the examples that need a true position; for a positional goal, some of the wanted
+        positions), is kept as a witness; when a few witnesses cover everything, their `or`
+        meets the goal. `check` calls it for existential goals of per-input outputs only."""
         if kind == CAT or not len(values):
             return
         sp = self.space
