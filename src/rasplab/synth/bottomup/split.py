@@ -7,12 +7,12 @@ stays on along each input ("F once some prefix broke") also becomes a sub-goal o
 `aggregate(select(indices, indices, <=), indicator(h)) > 0` with `h` true where it first switches
 on and false before; one constant along each input becomes "h somewhere" (`aggregate` over all
 positions); and a cheap boolean true wherever the goal is (`tokens == "c"`) splits it into a
-conjunction, `b and g2`, with `g2` the goal restricted to where `b` holds. A goal made by
-aggregating is also met by an `or` of partial witnesses (sequential covering): values never true
-where it wants false, each covering part of what it wants (shuffle_dyck2 breaks when either
-bracket type goes negative or is left open). Working backwards
-this far below a single last step finds programs such as dyck1's, whose pieces sit at cost 7-9,
-at that cost instead of 15+.
+conjunction, `b and g2`, with `g2` the goal restricted to where `b` holds. Where the output is
+one verdict per input, "h somewhere" is also met by an `or` of partial witnesses (sequential
+covering): values never true on an accepted input, each true somewhere on part of the rejected
+ones (shuffle_dyck2 breaks when either bracket type goes negative or is left open). Working
+backwards this far below a single last step finds programs such as dyck1's, whose pieces sit at
+cost 7-9, at that cost instead of 15+.
 """
 from __future__ import annotations
 
@@ -50,10 +50,10 @@ MAX_DEPTH = 2
 MAX_CONJUNCTS = 3
 #: a conjunct must rule out at least this share of the positions the goal wants false
 MIN_EXCLUDED = 0.5
-#: a goal made by aggregating is also met by an `or` of at most this many partial witnesses
-#: (each true on part of what the goal wants and never where it wants false)
+#: an existential goal is also met by an `or` of at most this many partial witnesses (each
+#: true somewhere on part of the examples it must accept, never where it must reject)
 MAX_COVER = 6
-#: a partial witness must cover at least this share of what the goal wants
+#: a partial witness must cover at least this share of the examples the goal must accept
 MIN_COVER = 0.2
 #: partial witnesses kept per goal, and taken from one chunk of new values
 MAX_WITNESSES, WITNESSES_PER_CHUNK = 256, 16
@@ -231,7 +231,7 @@ class CaseSplit:
                     return
                 for vals, refs in self.bank.chunks(kind, c, 4096):
                     self._check_goal(goal, kind, c, vals, refs)
-                    if self.per_input and goal.any_rows is not None:
+                    if self.per_input:
                         self._cover(goal, kind, c, vals, refs)
 
     def _chain_progress(self, prefix: tuple[int, ...]) -> None:
@@ -272,7 +272,7 @@ class CaseSplit:
         passed = self._prefilter(kind, values, open_goals)
         for g, goal in enumerate(open_goals):
             self._check_goal(goal, kind, cost, values, refs, np.nonzero(passed[:, g])[0])
-            if self.per_input and goal.any_rows is not None and goal.cost > cost:
+            if self.per_input and goal.cost > cost:
                 self._cover(goal, kind, cost, values, refs)
 
     def _prefilter(self, kind: int, values: np.ndarray, goals: list[BoolGoal]) -> np.ndarray:
@@ -411,77 +411,41 @@ class CaseSplit:
     # --- disjunctions of partial witnesses ---------------------------------------------------
     def _cover(self, goal: BoolGoal, kind: int, cost: int, values: np.ndarray,
                refs: list[Ref]) -> None:
-        """Sequential covering: values that meet part of an aggregated goal join an `or`.
+        """Sequential covering: values that meet part of an existential goal join an `or`.
 
         A verdict per input ("h somewhere") often holds for several unrelated reasons
         (shuffle_dyck2 fails when either bracket type goes negative or is left open). A value
-        that is never true where the goal wants false, and true on part of what it wants (some
-        of the examples that need a true position; for a positional goal, some of the wanted
-        positions), is kept as a witness; when a few witnesses cover everything, their `or`
-        meets the goal. `check` calls it for existential goals of per-input outputs only."""
-        if kind == CAT or not len(values):
+        that is never true where the goal wants false, and true somewhere on some of the
+        examples that need a true position, is kept as a witness; when a few witnesses cover
+        all those examples, their `or` meets the goal."""
+        if kind == CAT or not len(values) or goal.any_rows is None:
             return
-        sp = self.space
-        f = goal.care & ~goal.want
-        if goal.any_rows is not None:
-            units = goal.any_rows  # (B,): examples that need a true position
-        else:
-            units = goal.care & goal.want  # (B, N): wanted positions
+        units = goal.any_rows  # (B,): examples that need a true position
         n_units = int(units.sum())
         if n_units < 2:
             return
-        options: list[tuple[str, np.ndarray, np.ndarray | None]] = []
+        f = goal.care & ~goal.want
         if kind == BOOL:
             b = values > 0.5
-            options = [("same", b, None), ("not", ~b, None)]
+            options = [("same", b), ("not", ~b)]
         else:
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore"):  # NaN values (0 / 0) compare as False
                 max_f = np.where(f, values, -np.inf).max(axis=(1, 2))
                 min_f = np.where(f, values, np.inf).min(axis=(1, 2))
-                options = [("above", values > max_f[:, None, None] + TOL, max_f),
-                           ("below", values < min_f[:, None, None] - TOL, min_f)]
-        for how, on, bound in options:
+                options = [("above", values > max_f[:, None, None] + TOL),
+                           ("below", values < min_f[:, None, None] - TOL)]
+        for how, on in options:
             clean = ~(on & f).any(axis=(1, 2))
-            if goal.any_rows is not None:
-                covered = (on & sp.valid).any(axis=2) & units[None]
-            else:
-                covered = on & units[None]
-            n = covered.reshape(len(values), -1).sum(axis=1)
+            covered = (on & self.space.valid).any(axis=2) & units[None]  # (m, B)
+            n = covered.sum(axis=1)
             ok = clean & (n >= max(1, MIN_COVER * n_units)) & (n < n_units)
             rows = np.nonzero(ok)[0]
-            if not len(rows):
-                continue
             rows = rows[np.argsort(-n[rows], kind="stable")[:WITNESSES_PER_CHUNK]]
             for i in rows.tolist():
-                c = cost + self._how_cost(how)
-                build = self._witness_builder(kind, values[i], refs[i], how, covered[i],
-                                              None if bound is None else float(bound[i]), goal)
-                self._add_witness(goal, c, build, covered[i].ravel())
-
-    def _witness_builder(self, kind: int, value: np.ndarray, ref: Ref, how: str,
-                         covered: np.ndarray, bound: float | None, goal: BoolGoal) -> Builder:
-        """The boolean program of a partial witness: as is, negated or a threshold between
-        the largest (smallest) value where the goal wants false and the covered values."""
-        node = self.bank.node
-        if how == "same":
-            return lambda: node(ref)
-        if how == "not":
-            return lambda: Map(unary("not"), node(ref))
-        sp = self.space
-        if goal.any_rows is not None:
-            reduce = np.max if how == "above" else np.min
-            fill = -np.inf if how == "above" else np.inf
-            per_row = reduce(np.where(sp.valid, value, fill), axis=1)
-            edge = float(per_row[covered].min() if how == "above" else per_row[covered].max())
-        else:
-            edge = float(value[covered].min() if how == "above" else value[covered].max())
-        if how == "above":
-            options = [("ge", edge)] if not math.isfinite(bound) else [("gt", bound), ("ge", edge)]
-        else:
-            options = [("le", edge)] if not math.isfinite(bound) else [("lt", bound), ("le", edge)]
-        op, c = min(options, key=lambda oc: _roundness(oc[1]))
-        const = sp.decode(round(c, 9), NUM)
-        return lambda: Map(Fn.of(op, SLOT0, const), node(ref))
+                # the goal narrowed to the examples this value covers picks its threshold
+                part = BoolGoal(goal.want, goal.care, goal.name, any_rows=covered[i])
+                build = self._builder(kind, values[i], refs[i], how, part)
+                self._add_witness(goal, cost + self._how_cost(how), build, covered[i])
 
     def _add_witness(self, goal: BoolGoal, cost: int, build: Builder, mask: np.ndarray) -> None:
         """Keep a witness unless a kept one as cheap covers as much; then try to cover."""
@@ -497,11 +461,11 @@ class CaseSplit:
         self._try_cover(goal)
 
     def _try_cover(self, goal: BoolGoal) -> None:
-        """Greedy set cover (most new coverage per cost) with at most MAX_COVER witnesses."""
+        """Greedy set cover (most new coverage, then cheapest) with at most MAX_COVER
+        witnesses."""
         masks = np.stack(goal.witness_masks)
         costs = np.array(goal.witness_costs, dtype=np.float64)
-        units = goal.any_rows if goal.any_rows is not None else goal.care & goal.want
-        uncovered = units.ravel().copy()
+        uncovered = goal.any_rows.copy()
         picks: list[int] = []
         while uncovered.any() and len(picks) < MAX_COVER:
             gain = (masks & uncovered[None]).sum(axis=1)

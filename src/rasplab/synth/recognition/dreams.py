@@ -325,7 +325,10 @@ def dream(n: int, tasks: Sequence[Any], grammar: Grammar | None = None, *, seed:
 
 def _task_abstractions(library: Any, task: Any, inputs: list[list[Any]],
                        made: dict[str, list[Abstraction]]) -> list[Abstraction]:
-    """The library's abstractions as productions for `task` (probed on `inputs`), made once."""
+    """The library's abstractions as productions for `task` (probed on `inputs`), made once.
+
+    Not `grammar_with_library`: its productions record every node they build (for program
+    costs), which over thousands of dreams only holds memory."""
     if library is None or not getattr(library, "abstractions", None):
         return []
     if task.name not in made:
