@@ -138,13 +138,10 @@ class Executor(ABC):
                 run = self._running.pop(handle, None)
                 if run is None:  # cancelled meanwhile
                     continue
-                wall = time.monotonic() - run.started
-                if kind == "ok":
-                    yield JobResult(run.job.key, True, value, "", run.attempt, seconds, wall)
-                elif kind == "raised":
-                    yield JobResult(run.job.key, False, None, f"raised {value}", run.attempt,
-                                    seconds, wall)
+                if kind != "died":
+                    yield _finished(run, kind, value, seconds)
                 else:
+                    wall = time.monotonic() - run.started
                     failed = self._retry_or_fail(run, f"worker died ({value})", wall, wall)
                     if failed is not None:
                         yield failed
@@ -167,12 +164,8 @@ class Executor(ABC):
             while self._running and (left := deadline - time.monotonic()) > 0:
                 for handle, (kind, value, secs) in self._poll(list(self._running), left):
                     run = self._running.pop(handle, None)
-                    if run is None or kind == "died":
-                        continue
-                    wall = time.monotonic() - run.started
-                    yield JobResult(run.job.key, kind == "ok", value if kind == "ok" else None,
-                                    "" if kind == "ok" else f"raised {value}", run.attempt,
-                                    secs, wall)
+                    if run is not None and kind != "died":
+                        yield _finished(run, kind, value, secs)
         finally:
             self.cancel()
 
@@ -230,6 +223,13 @@ class InlineExecutor(Executor):
         """Nothing runs in the background here: the job Ctrl-C hit has already returned."""
         self.cancel()
         return iter(())
+
+
+def _finished(run: _Running, kind: str, value: Any, seconds: float) -> JobResult:
+    """The result of a job that returned ("ok") or raised ("raised") in its worker."""
+    ok = kind == "ok"
+    return JobResult(run.job.key, ok, value if ok else None, "" if ok else f"raised {value}",
+                     run.attempt, seconds, time.monotonic() - run.started)
 
 
 def describe(exc: BaseException) -> str:
