@@ -6,6 +6,7 @@ bound memory. New distinct values go to the bank and straight to the goal checks
 """
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any, Callable
 
@@ -28,7 +29,7 @@ from rasplab.lang.ast import (
     tokens,
 )
 from rasplab.lang.evaluator import Batch, evaluate
-from rasplab.lang.functions import EQ, GE, GT, LE, LT, NE, TRUE
+from rasplab.lang.functions import EQ, GE, GT, LE, LT, NE, TRUE, Fn
 from rasplab.synth.bottomup.bank import SEL, Bank
 from rasplab.synth.bottomup.goal import Goal
 from rasplab.synth.bottomup.grammar import (
@@ -46,6 +47,9 @@ CELLS = 3_000_000
 #: stop growing the bank beyond this many entries (memory); goal checks go on
 MAX_BANK = 400_000
 PRED_NODES = {"eq": EQ, "ne": NE, "lt": LT, "le": LE, "gt": GT, "ge": GE}
+#: token maps (classes and signed pairs) are enumerated for vocabularies of 3 to this many
+#: tokens; every class for up to ALL_CLASSES tokens, pairs only above
+MAX_TOKEN_MAP_VOCAB, ALL_CLASSES = 10, 6
 
 
 class TimeUp(Exception):
@@ -125,6 +129,7 @@ class Enumerator:
         """
         self.cost = cost
         self._abstractions(cost)
+        self._token_maps(cost)
         self._unary(cost)
         self._binary(cost)
         self._selects(cost)
@@ -143,6 +148,34 @@ class Enumerator:
         if op.consts == "compare" and sp.token_kind == NUM:
             values = tuple(values) + tuple(sp.token_values)
         return [(float(c), c) for c in dict.fromkeys(values)]
+
+    def _token_maps(self, cost: int) -> None:
+        """Tables of the tokens that one comparison cannot express: classes (`tokens` in a set
+        of 2 or more, boolean) and signed pairs (+1 for one token, -1 for another, 0 else).
+
+        `tokens == "("` picks one token; "an opening bracket" or "(" counting against ")" need
+        an `or` or a difference of two indicators (cost 8 and 11). As tables they are single
+        categorical MLPs, the step a compiled or trained model takes for them.
+        """
+        sp, g = self.space, self.g
+        if sp.token_kind != CAT or cost != g.cost("map.tokens") + g.cost("tokens"):
+            return
+        vocab = sp.token_values
+        if not 3 <= len(vocab) <= MAX_TOKEN_MAP_VOCAB:
+            return
+        codes = np.array([sp.encode(t, CAT) for t in vocab])
+        onehot = (sp.tokens[None] == codes[:, None, None]) & sp.valid[None]  # (V, B, N)
+        v = len(vocab)
+        sizes = range(2, v - 1) if v <= ALL_CLASSES else (2,)
+        classes = [s for k in sizes for s in itertools.combinations(range(v), k)]
+        if classes:
+            values = np.stack([onehot[list(s)].any(axis=0) for s in classes]).astype(np.float64)
+            self.add_sops(BOOL, cost, values, lambda i: Map(Fn.table(
+                {t: j in classes[i] for j, t in enumerate(vocab)}), tokens))
+        pairs = list(itertools.permutations(range(v), 2))
+        values = np.stack([onehot[a].astype(np.float64) - onehot[b] for a, b in pairs])
+        self.add_sops(NUM, cost, values, lambda i: Map(Fn.table(
+            {t: (j == pairs[i][0]) - (j == pairs[i][1]) for j, t in enumerate(vocab)}), tokens))
 
     def _unary(self, cost: int) -> None:
         B, N = self.space.B, self.space.N

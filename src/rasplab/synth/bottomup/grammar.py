@@ -26,6 +26,8 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     # arithmetic costs more than selection so that the s-op bank grows slower than selectors
     "map": 2, "map.indicator": 1, "map.not": 1, "map.mul": 3, "map.div": 3, "map.mod": 3,
     "map.le": 3, "map.ge": 3,
+    # a table of the tokens: a class of tokens, or +1 for one token and -1 for another
+    "map.tokens": 2,
     "binary": 3, "binary.mul": 4, "binary.min": 4, "binary.max": 4, "binary.le": 4,
     # selectors: a select over the same s-op or against a leaf or a constant costs "select"
     # plus its arguments; and/or/not combine selectors (RASP's idiom for tie-breaks)
@@ -175,6 +177,8 @@ class Grammar:
         if isinstance(node, ast.TokensType | ast.IndicesType | ast.LengthType):
             return self.cost(type(node).__name__[:-4].lower())
         if isinstance(node, ast.Map):
+            if node.fn.op == "table" and isinstance(node.arg, ast.TokensType):
+                return self.cost("map.tokens")
             return self.cost("table" if node.fn.op == "table" else f"map.{node.fn.op}")
         if isinstance(node, ast.SequenceMap):
             return self.cost("table.pair" if node.fn.op == "ifelse" else f"binary.{node.fn.op}")
