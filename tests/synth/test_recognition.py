@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rasplab.errors import ModelFileError
-from rasplab.lang.ast import Aggregate, Select, SelectorWidth, indices, length, tokens
-from rasplab.lang.functions import EQ, LT
+from rasplab.lang.ast import Aggregate, Map, Select, SelectorWidth, indices, length, tokens
+from rasplab.lang.functions import EQ, LT, Fn
 from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.recognition import (
     PRODUCTIONS,
@@ -36,6 +36,11 @@ def test_used_productions_name_the_engine_productions() -> None:
     hist = SelectorWidth(Select(tokens, tokens, EQ))
     assert used_productions(hist) == {"selector_width", "select", "tokens"}
     assert set(PRODUCTIONS) >= used_productions(reverse) | used_productions(hist)
+    # a table of the tokens is the engine's token-map step, priced apart from last-step tables
+    sign = Map(Fn.table({"(": 1, ")": -1}), tokens)
+    assert used_productions(sign) == {"map.tokens", "tokens"}
+    assert used_productions(Map(Fn.table({0: "a", 1: "b"}), indices)) == {"table", "indices"}
+    assert set(PRODUCTIONS) >= used_productions(sign)
 
 
 def test_dreams_are_distinct_non_constant_and_labelled() -> None:

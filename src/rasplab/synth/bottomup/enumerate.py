@@ -173,7 +173,8 @@ class Enumerator:
             self.add_sops(BOOL, cost, values, lambda i: Map(Fn.table(
                 {t: j in classes[i] for j, t in enumerate(vocab)}), tokens))
         pairs = list(itertools.permutations(range(v), 2))
-        values = np.stack([onehot[a].astype(np.float64) - onehot[b] for a, b in pairs])
+        plus, minus = np.array(pairs).T
+        values = onehot[plus].astype(np.float64) - onehot[minus]
         self.add_sops(NUM, cost, values, lambda i: Map(Fn.table(
             {t: (j == pairs[i][0]) - (j == pairs[i][1]) for j, t in enumerate(vocab)}), tokens))
 

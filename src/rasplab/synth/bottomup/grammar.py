@@ -177,9 +177,9 @@ class Grammar:
         if isinstance(node, ast.TokensType | ast.IndicesType | ast.LengthType):
             return self.cost(type(node).__name__[:-4].lower())
         if isinstance(node, ast.Map):
-            if node.fn.op == "table" and isinstance(node.arg, ast.TokensType):
-                return self.cost("map.tokens")
-            return self.cost("table" if node.fn.op == "table" else f"map.{node.fn.op}")
+            if node.fn.op != "table":
+                return self.cost(f"map.{node.fn.op}")
+            return self.cost("map.tokens" if isinstance(node.arg, ast.TokensType) else "table")
         if isinstance(node, ast.SequenceMap):
             return self.cost("table.pair" if node.fn.op == "ifelse" else f"binary.{node.fn.op}")
         if isinstance(node, ast.Select):

@@ -10,7 +10,7 @@ from rasplab.lang.functions import Const
 from rasplab.synth.bottomup.grammar import BINARY_OPS, UNARY_OPS
 
 LEAVES = ("tokens", "indices", "length", "full")
-MAPS = tuple(dict.fromkeys(f"map.{op.name}" for op in UNARY_OPS))
+MAPS = tuple(dict.fromkeys(f"map.{op.name}" for op in UNARY_OPS)) + ("map.tokens",)
 BINARIES = tuple(dict.fromkeys(f"binary.{op.name}" for op in BINARY_OPS))
 OTHERS = ("select", "and", "or", "not", "aggregate", "aggregate.cat", "selector_width",
           "table", "table.pair")
@@ -27,8 +27,8 @@ def production_of(node: ast.Node) -> str | None:
         return "full"
     if isinstance(node, ast.Map):
         op = node.fn.op
-        if op == "table":
-            return "table"
+        if op == "table":  # a table of the tokens is an enumerated step; others, last steps
+            return "map.tokens" if isinstance(node.arg, ast.TokensType) else "table"
         if op == "sub" and node.fn.args and isinstance(node.fn.args[0], Const):
             op = "rsub"
         name = f"map.{op}"
