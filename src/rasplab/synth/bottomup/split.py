@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -48,6 +47,9 @@ PREFILTER = 4
 MAX_DEPTH = 2
 #: at most this many conjunct sub-goals per goal (the cheapest conjuncts come first)
 MAX_CONJUNCTS = 3
+#: a prefix goal's first step ("the first closer whose bracket does not match") may be split
+#: into conjuncts: a cheap boolean true wherever it is, and the rest
+CONJOIN_FIRST_STEPS = True
 #: a conjunct must rule out at least this share of the positions the goal wants false
 MIN_EXCLUDED = 0.5
 #: an existential goal is also met by an `or` of at most this many partial witnesses (each
@@ -75,8 +77,11 @@ class BoolGoal:
     depth: int = 0
     #: conjunct sub-goals spawned from this goal so far
     conjuncts: int = 0
-    #: a goal made by aggregating (prefix / anywhere) is not decomposed further
+    #: a goal made by aggregating (prefix / anywhere) gets no aggregating sub-goals of its own
     leaf: bool = False
+    #: ... but a prefix goal's first step may still be split into conjuncts ("a closer, and
+    #: its bracket does not match"); an existential goal may not (its rows are not positions)
+    conjoinable: bool = True
     #: called with (cost, builder) when this goal gets a cheaper solution
     on_solved: list[Callable[[int, Builder], None]] = field(default_factory=list)
     #: partial witnesses (see `CaseSplit._cover`): cost, builder and what each covers
@@ -172,7 +177,7 @@ class CaseSplit:
                 continue
             child = BoolGoal(np.zeros_like(goal.want), sp.valid & off[:, None],
                              f"somewhere for {goal.name}", any_rows=on, depth=goal.depth + 1,
-                             leaf=True)
+                             leaf=True, conjoinable=False)
             child.on_solved.append(
                 lambda c, b, goal=goal, negate=negate: goal.offer(*self._ever(c, b, negate,
                                                                               everywhere=True)))
@@ -186,7 +191,7 @@ class CaseSplit:
             if sub is None:
                 continue
             child = BoolGoal(sub[0], sub[1], f"first step of {goal.name}",
-                             depth=goal.depth + 1, leaf=True)
+                             depth=goal.depth + 1, leaf=True, conjoinable=CONJOIN_FIRST_STEPS)
             child.on_solved.append(
                 lambda c, b, goal=goal, negate=negate: goal.offer(*self._ever(c, b, negate)))
             self._add(child)
@@ -305,11 +310,12 @@ class CaseSplit:
         out = np.empty((m, len(goals)), dtype=bool)
         for s in range(0, m, 512):
             x = v[s: s + 512, None, :]  # (ms, 1, P)
-            min_t = np.where(t, x, np.inf).min(axis=2)
-            max_t = np.where(t, x, -np.inf).max(axis=2)
-            min_f = np.where(f, x, np.inf).min(axis=2)
-            max_f = np.where(f, x, -np.inf).max(axis=2)
-            ok = max_t - min_t <= TOL  # equals (its clash is checked on all examples)
+            min_t, max_t = _masked_extremes(x[:, 0], t)
+            min_f, max_f = _masked_extremes(x[:, 0], f)
+            # equals (one value on the wanted positions that no unwanted one holds) or differs
+            # (the mirror image); the clash is looked for only where the value is single
+            ok = _single_without_clash(x[:, 0], min_t, max_t, f) \
+                | _single_without_clash(x[:, 0], min_f, max_f, t)
             if kind == NUM:
                 ok |= (max_f < min_t - TOL) | (max_t < min_f - TOL)
                 if exist.any():
@@ -333,15 +339,15 @@ class CaseSplit:
             for j, how in zip(*np.nonzero(fits)):
                 i = int(rows[j])
                 self._offer(goal, kind, cost, values[i], refs[i], int(how))
-        if not goal.leaf and goal.depth < MAX_DEPTH \
+        if goal.conjoinable and goal.depth < MAX_DEPTH \
                 and goal.conjuncts < MAX_CONJUNCTS and goal.cost > cost:
             self._conjuncts(goal, kind, cost, values, refs)
 
-    #: the ways a value can meet a goal: as is, negated, `v > c`, `v < c`, `v == c`
-    HOWS = ("same", "not", "above", "below", "equals")
+    #: the ways a value can meet a goal: as is, negated, `v > c`, `v < c`, `v == c`, `v != c`
+    HOWS = ("same", "not", "above", "below", "equals", "differs")
 
     def _fits(self, kind: int, v: np.ndarray, goal: BoolGoal, part: slice) -> np.ndarray:
-        """(m, 5) which of HOWS make values `v` (m, b, N) meet the goal on examples `part`."""
+        """(m, 6) which of HOWS make values `v` (m, b, N) meet the goal on examples `part`."""
         want, care = goal.want[part], goal.care[part]
         rows = None if goal.any_rows is None else goal.any_rows[part]
         m = len(v)
@@ -358,26 +364,29 @@ class CaseSplit:
                     ok &= (bb & valid).any(axis=2)[:, rows].all(axis=1)
                 out[:, col] = ok
             return out
-        vf = np.where(f, v, np.nan).reshape(m, -1)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            min_f, max_f = np.nanmin(vf, axis=1), np.nanmax(vf, axis=1)
-            if rows is not None:  # some position of each such example must pass
-                if not rows.any() or kind != NUM:
-                    return out
-                top = np.where(valid, v, -np.inf).max(axis=2)[:, rows].min(axis=1)
-                bottom = np.where(valid, v, np.inf).min(axis=2)[:, rows].max(axis=1)
-                out[:, 2] = (max_f < top - TOL) | ~np.isfinite(max_f) & np.isfinite(top)
-                out[:, 3] = (min_f > bottom + TOL) | ~np.isfinite(min_f) & np.isfinite(bottom)
+        flat = v.reshape(m, -1)
+        vf = flat[:, np.flatnonzero(f)]  # gathered: bank values are finite where they count
+        min_f, max_f = _extremes(vf)
+        if rows is not None:  # some position of each such example must pass
+            if not rows.any() or kind != NUM:
                 return out
-            vt = np.where(t, v, np.nan).reshape(m, -1)
-            min_t, max_t = np.nanmin(vt, axis=1), np.nanmax(vt, axis=1)
+            top = np.where(valid, v, -np.inf).max(axis=2)[:, rows].min(axis=1)
+            bottom = np.where(valid, v, np.inf).min(axis=2)[:, rows].max(axis=1)
+            out[:, 2] = (max_f < top - TOL) | ~np.isfinite(max_f) & np.isfinite(top)
+            out[:, 3] = (min_f > bottom + TOL) | ~np.isfinite(min_f) & np.isfinite(bottom)
+            return out
+        vt = flat[:, np.flatnonzero(t)]
+        min_t, max_t = _extremes(vt)
         if kind == NUM:
             out[:, 2] = max_f < min_t - TOL
             out[:, 3] = max_t < min_f - TOL
         single = max_t - min_t <= TOL
         clash = (np.abs(vf - min_t[:, None]) <= TOL).any(axis=1)
         out[:, 4] = single & ~clash
+        # the mirror image: every unwanted position holds one value that no wanted one holds
+        single_f = max_f - min_f <= TOL
+        clash_f = (np.abs(vt - min_f[:, None]) <= TOL).any(axis=1)
+        out[:, 5] = single_f & ~clash_f
         return out
 
     def _conjuncts(self, goal: BoolGoal, kind: int, cost: int, values: np.ndarray,
@@ -492,7 +501,8 @@ class CaseSplit:
     def _how_cost(self, how: str) -> int:
         g = self.grammar
         return {"same": 0, "not": g.cost("map.not"), "equals": g.cost("map.eq"),
-                "above": g.cost("map.gt"), "below": g.cost("map.lt")}[how]
+                "differs": g.cost("map.ne"), "above": g.cost("map.gt"),
+                "below": g.cost("map.lt")}[how]
 
     def _offer(self, goal: BoolGoal, kind: int, cost: int, value: np.ndarray, ref: Ref,
                how: int) -> None:
@@ -511,6 +521,9 @@ class CaseSplit:
         if how == "equals":
             c = sp.decode(float(value[t][0]), kind)
             return lambda: Map(Fn.of("eq", SLOT0, c), node(ref))
+        if how == "differs":
+            c = sp.decode(float(value[f][0]), kind)
+            return lambda: Map(Fn.of("ne", SLOT0, c), node(ref))
         # a threshold: of the constants that separate, prefer the rounder one
         if goal.any_rows is not None:
             some = sp.valid & goal.any_rows[:, None]  # every such example has a position
@@ -529,6 +542,39 @@ class CaseSplit:
         op, c = min(options, key=lambda oc: _roundness(oc[1]))
         const = sp.decode(round(c, 9), NUM)
         return lambda: Map(Fn.of(op, SLOT0, const), node(ref))
+
+
+def _extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row minima and maxima of `x` (m, P); +inf and -inf for no columns."""
+    if x.shape[1] == 0:
+        return np.full(len(x), np.inf), np.full(len(x), -np.inf)
+    return x.min(axis=1), x.max(axis=1)
+
+
+def _masked_extremes(x: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(m, G) minimum and maximum of values `x` (m, P) over each mask (G, P) (+-inf if empty).
+
+    Gathering each goal's few positions beats broadcasting (m, G, P) copies."""
+    m, G = len(x), len(masks)
+    lo, hi = np.full((m, G), np.inf), np.full((m, G), -np.inf)
+    for g in range(G):
+        cols = np.flatnonzero(masks[g])
+        if len(cols):
+            xs = x[:, cols]
+            lo[:, g], hi[:, g] = xs.min(axis=1), xs.max(axis=1)
+    return lo, hi
+
+
+def _single_without_clash(x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                          other: np.ndarray) -> np.ndarray:
+    """(m, G): values `x` (m, P) one value (lo == hi) on a goal's positions, held nowhere on
+    the goal's `other` positions (G, P)."""
+    single = hi - lo <= TOL
+    i, g = np.nonzero(single)
+    if len(i):
+        clash = ((np.abs(x[i] - lo[i, g][:, None]) <= TOL) & other[g]).any(axis=1)
+        single[i[clash], g[clash]] = False
+    return single
 
 
 def _roundness(c: float) -> int:

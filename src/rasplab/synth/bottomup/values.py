@@ -91,8 +91,9 @@ class Space:
         """One value as a float of `kind` (`missing` when the kind cannot hold it)."""
         if kind == NUM:
             return float(value) if is_number(value) else missing
-        if kind == BOOL:
-            return float(value) if isinstance(value, bool) else missing
+        if kind == BOOL:  # RASP compares booleans with numbers: True == 1, False == 0
+            return float(value) if isinstance(value, bool) or (
+                is_number(value) and value in (0, 1)) else missing
         i = self.code.get(_key(value))
         return float(i) if i is not None else missing
 
