@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rasplab.errors import ExamplesError
+from rasplab.lang.ast import Aggregate, indices, numerical
 from rasplab.lang.evaluator import evaluate
 from rasplab.lang.parser import load_program
 from rasplab.synth.bottomup.search import per_example
@@ -99,6 +100,21 @@ def test_fixed_string_holes_are_offered_the_tasks_tokens():
     bodies = [s.body for s in specialise(ab, ["(", ")"], vocab=["(", ")", None])]
     assert '(aggregate (select indices indices le) (eq tokens "\\u0028"))' in bodies
     assert not any('"a"' in b for b in bodies)
+
+
+def test_a_counting_abstraction_also_offers_its_selector():
+    # Stitch keeps "how often a's value occurred so far"; an aggregate needs the selector in it
+    ab = LearnedAbstraction("fn_1", "(selector_width (and (select indices indices le) "
+                            "(select #0 #0 eq)))", 1, [["tokens"], ["indices"]])
+    xs = [list("abab"), list("ba")]
+    space = Space(xs, [[1, 1, 2, 2], [1, 1]])
+    prods = {(p.name, p.args): p for p in productions([ab], space)}
+    sel = prods[("fn_1.selector", ("cat",))]
+    assert sel.out == "sel" and prods[("fn_1", ("cat",))].out == "num"
+    node = sel.build(load_program("x = tokens;", "x"))
+    assert evaluate(numerical(Aggregate(node, indices, default=0)), xs) == [[0, 1, 1, 2], [0, 1]]
+    lone = LearnedAbstraction("fn_2", "(selector_width (select #0 #0 eq))", 1, [["tokens"]])
+    assert [p.name for p in productions([lone], space) if p.out == "sel"] == []  # too small
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,11 @@ from rasplab.lang.ast import (
     EQ,
     GT,
     LE,
+    LT,
     TRUE,
     Aggregate,
     Full,
+    Map,
     SelectorWidth,
     SOp,
     indices,
@@ -22,6 +24,7 @@ from rasplab.lang.ast import (
     select,
     tokens,
 )
+from rasplab.lang.functions import Fn
 
 
 def copy() -> SOp:
@@ -67,7 +70,46 @@ def palindrome() -> SOp:
     return frac.eq(0).named("palindrome")
 
 
+def running_count() -> SOp:
+    """Width of (same token) and (key <= query)."""
+    sel = select(tokens, tokens, EQ) & select(indices, indices, LE)
+    return SelectorWidth(sel).named("running_count")
+
+
+def _bracket_count(is_kind: SOp, strict: bool) -> SOp:
+    """How many keys up to the query (before it, if `strict`) hold a bracket of one kind."""
+    prevs = select(indices, indices, LT if strict else LE)
+    return SelectorWidth(select(is_kind, Full(True), EQ) & prevs)
+
+
+def _opens_closes() -> tuple[SOp, SOp]:
+    opens = Map(Fn.table({"(": True, ")": False, "{": True, "}": False}), tokens)
+    closes = Map(Fn.table({"(": False, ")": True, "{": False, "}": True}), tokens)
+    return opens.named("opens"), closes.named("closes")
+
+
+def depth() -> SOp:
+    """Openers minus closers up to here."""
+    opens, closes = _opens_closes()
+    return (_bracket_count(opens, False) - _bracket_count(closes, False)).named("depth")
+
+
+def nesting() -> SOp:
+    """Openers up to here minus closers before here: a closer still counts the level it closes."""
+    opens, closes = _opens_closes()
+    return (_bracket_count(opens, False) - _bracket_count(closes, True)).named("nesting")
+
+
+def level_count() -> SOp:
+    """The running count of each bracket's nesting level."""
+    level = nesting()
+    sel = select(level, level, EQ) & select(indices, indices, LE)
+    return SelectorWidth(sel).named("level_count")
+
+
 PROGRAMS: dict[str, Callable[[], SOp]] = {
+    "running_count": running_count, "depth": depth, "nesting": nesting,
+    "level_count": level_count,
     "copy": copy, "first": first, "last": last, "rotate": rotate,
     "prefix_count": prefix_count, "majority": majority, "palindrome": palindrome,
 }

@@ -153,6 +153,37 @@ def _prefix_count(x: list) -> list:
     return out
 
 
+def _depth_after(x: list, level: bool) -> list:
+    """Open brackets after each token; with `level`, a closer counts the depth it closes."""
+    out, depth = [], 0
+    for t in x:
+        opens = t in "({["
+        depth += 1 if opens else -1
+        out.append(depth + (0 if opens or not level else 1))
+    return out
+
+
+def _depth(x: list) -> list:
+    return _depth_after(x, level=False)
+
+
+def _nesting(x: list) -> list:
+    return _depth_after(x, level=True)
+
+
+def _level_count(x: list) -> list:
+    return _running_count(_nesting(x))
+
+
+def _running_count(x: list) -> list:
+    seen: Counter = Counter()
+    out = []
+    for t in x:
+        seen[t] += 1
+        out.append(seen[t])
+    return out
+
+
 def _majority(x: list) -> list:
     counts = Counter(x)
     best = max(counts.values())
@@ -167,6 +198,10 @@ def _palindrome(x: list) -> list:
 # --- the registry ---------------------------------------------------------------------------
 def _counts(lo: int) -> Callable[[Task], range]:
     return lambda t: range(lo, t.max_len + 1)
+
+
+def _signed_counts(t: Task) -> range:
+    return range(-t.max_len, t.max_len + 1)
 
 
 def _tokens(t: Task) -> tuple:
@@ -227,6 +262,18 @@ _TASKS: list[Task] = [
          reference_fn=_rotate),
     Task("prefix_count", "how many 'a' tokens so far", LETTERS, known_outputs=_counts(0),
          reference_fn=_prefix_count),
+    Task("running_count", "how many times this token has occurred so far", LETTERS,
+         known_outputs=_counts(1), reference_fn=_running_count),
+    # a curriculum for bracket languages: how deep each token sits
+    Task("depth", "open brackets after each token (brackets (){})", tuple("(){}"),
+         sampler=dist.dyck(["()", "{}"]), known_outputs=_signed_counts,
+         reference_fn=_depth),
+    Task("nesting", "the nesting level of each bracket: an opener and its partner share "
+         "one (brackets (){})", tuple("(){}"), sampler=dist.dyck(["()", "{}"]),
+         known_outputs=_signed_counts, reference_fn=_nesting),
+    Task("level_count", "how many brackets so far share this bracket's nesting level "
+         "(brackets (){})", tuple("(){}"), sampler=dist.dyck(["()", "{}"]),
+         known_outputs=_counts(1), reference_fn=_level_count),
     Task("majority", "the most frequent token (ties: first appearance) everywhere", LETTERS,
          known_outputs=_tokens, reference_fn=_majority),
     Task("palindrome", "True everywhere if the input reads the same backwards", LETTERS,

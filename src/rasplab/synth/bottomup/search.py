@@ -39,6 +39,10 @@ SLACK = 2
 #: 0.1 s, after a sort by descending index has already been proposed at the first level)
 WAIT_LEVELS = 2
 WAIT_SECONDS = 0.3
+#: ... or once the wait has lasted this share of the time it took to find it (expensive levels
+#: take tens of seconds each: nesting's program is found at level 9 after 25 s, and two more
+#: levels would double that)
+WAIT_SHARE = 0.25
 
 
 class Solved(Exception):
@@ -160,6 +164,7 @@ class Driver:
         self.solution_cost: float = math.inf
         self.solution_level: int | None = None
         self.solution_time = 0.0
+        self.start = time.monotonic()
         #: how many candidates have been enumerated so far (the search sets it), and that count
         #: when the program finally returned was proposed: candidates *to* the solution, without
         #: the levels enumerated afterwards to make sure no cheaper program exists
@@ -168,9 +173,12 @@ class Driver:
 
     def accept_pending(self) -> bool:
         """Whether a verified solution found earlier should now end the search."""
-        return self.solution_cost <= self.level + SLACK or (
-            self.solution_level is not None and self.level >= self.solution_level + WAIT_LEVELS
-            and time.monotonic() - self.solution_time >= WAIT_SECONDS)
+        if self.solution_level is None:
+            return self.solution_cost <= self.level + SLACK
+        waited = time.monotonic() - self.solution_time
+        return self.solution_cost <= self.level + SLACK or waited >= max(
+            WAIT_SECONDS, WAIT_SHARE * (self.solution_time - self.start)) or (
+            self.level >= self.solution_level + WAIT_LEVELS and waited >= WAIT_SECONDS)
 
     def propose(self, cand: Candidate) -> None:
         if cand.search_acc < 1.0 and cand.search_acc <= self.best_search_acc:
@@ -251,6 +259,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
         from rasplab.synth.bottomup.portfolio import shard_grammar, shard_seed
         grammar, seed = shard_grammar(grammar, shard), shard_seed(seed, shard)
     driver = Driver(inputs, outputs, grammar)
+    driver.start = start
     ids = choose_search_set(inputs, search_size, seed)
     candidates, interrupted, restarts, level = 0, False, 0, 0
     bar = _progress_bar(budget, progress)
@@ -266,6 +275,8 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
             base = candidates
 
             def tick(cost: int, count: int) -> None:
+                if driver.solution_level is not None and driver.accept_pending():
+                    raise Solved
                 if bar is not None:
                     bar.n = round(min(budget, time.monotonic() - start), 1)
                     bar.set_postfix(cost=cost, candidates=base + count, best=driver.best_acc,

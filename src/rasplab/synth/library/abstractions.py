@@ -120,6 +120,29 @@ def specialise(ab: LearnedAbstraction, token_values: Sequence[Any] = (),
     return out
 
 
+def counted_selector(spec: Specialised) -> Specialised | None:
+    """The selector that a counting or averaging body runs over, as a production of its own.
+
+    Stitch keeps the largest shared pattern: `selector_width(select(a, a, ==) and prevs)` (how
+    often `a`'s value has occurred so far) rather than the selector inside it. The selector is
+    the attention pattern; an aggregate can reuse it (dyck2 averages a bracket sign over the
+    brackets so far at the same nesting level). None when the selector lacks an argument."""
+    tree = parse_sexpr(spec.body)
+    if not (isinstance(tree, list) and tree and tree[0] in ("selector_width", "aggregate")):
+        return None
+    inner = tree[1]
+    if sorted(set(_hole_numbers(inner))) != list(range(spec.free)):
+        return None
+    return Specialised(f"{spec.name}.selector", _show(inner), spec.free)
+
+
+def _hole_numbers(tree: Any) -> list[int]:
+    i = hole_index(tree)
+    if i is not None:
+        return [i]
+    return [j for t in tree for j in _hole_numbers(t)] if isinstance(tree, list) else []
+
+
 def body_size(tree: Any) -> int:
     """Primitive steps in a body: applications and built-in leaves (holes, constants free)."""
     if isinstance(tree, list):
@@ -169,6 +192,7 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
             specs = specialise(ab, space.token_values, space.vocab)
         except Exception:
             continue
+        specs += [inner for inner in map(counted_selector, specs) if inner is not None]
         for spec in specs:
             body = Body(spec.body)
             if body_size(body.tree) < MIN_BODY_SIZE:
