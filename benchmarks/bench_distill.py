@@ -67,7 +67,8 @@ def _inputs(vocab: list, max_len: int, rng: np.random.Generator, cap: int = 10_0
     return [[vocab[i] for i in rng.integers(0, len(vocab), size=k)] for k in lengths], False
 
 
-def roundtrip_rows(budget: float, library: str | None = None) -> list[dict]:
+def roundtrip_rows(budget: float, library: str | None = None,
+                   only: list[str] | None = None) -> list[dict]:
     from rasplab.compiler import compile_program
     from rasplab.distill import distill
     from rasplab.distill.verify import same_output
@@ -79,7 +80,7 @@ def roundtrip_rows(budget: float, library: str | None = None) -> list[dict]:
     rng = np.random.default_rng(0)
     rows = []
     for name in library_names():
-        if name == "rasplib":
+        if name == "rasplib" or (only and name not in only):
             continue
         try:
             task = get_task(name)
@@ -173,16 +174,20 @@ def main() -> None:
     ap.add_argument("--library", help="a learned library file for the paper tasks' search")
     ap.add_argument("--supervised", nargs="*", default=[], metavar="TASK",
                     help="also distil attention-supervised models of these tasks")
+    ap.add_argument("--programs", nargs="*", metavar="NAME",
+                    help="round trip only these library programs (default: all)")
     ap.add_argument("--skip-paper", action="store_true")
     ap.add_argument("--skip-roundtrip", action="store_true")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     paper = [] if args.skip_paper else paper_rows(args.tasks, args.budget, args.library,
                                                     tuple(args.supervised))
-    rt = [] if args.skip_roundtrip else roundtrip_rows(args.roundtrip_budget, args.library)
+    rt = [] if args.skip_roundtrip else roundtrip_rows(args.roundtrip_budget, args.library,
+                                                       args.programs)
     text = markdown(paper, rt)
     suffix = "" if not (args.skip_paper or args.skip_roundtrip) else (
-        "-roundtrip" if args.skip_paper else "-paper") + ("-library" if args.library else "")
+        "-roundtrip" if args.skip_paper else "-paper") + ("-library" if args.library else "") + (
+        "-" + "-".join(args.programs) if args.programs else "")
     (OUT / f"distill{suffix}.md").write_text(text)
     (OUT / f"distill{suffix}.json").write_text(json.dumps({"paper": paper, "roundtrip": rt},
                                                           indent=2, default=str))

@@ -117,6 +117,27 @@ def test_a_counting_abstraction_also_offers_its_selector():
     assert [p.name for p in productions([lone], space) if p.out == "sel"] == []  # too small
 
 
+def test_an_abstraction_is_also_offered_as_it_was_used():
+    # Stitch may keep "openers so far minus a"; nesting's use (a = closers before here) is the
+    # nesting level, a value of one step again; a use with a token the task lacks is dropped
+    from rasplab.synth.library.abstractions import instances
+
+    body = ("(sub (selector_width (and (select (eq tokens \"\\u0028\") 1 eq) "
+            "(select indices indices le))) #0)")
+    ab = LearnedAbstraction("fn_5", body, 1, [
+        ['(selector_width (and (select (eq tokens \"\\u0029\") 1 eq) '
+         '(select indices indices lt)))'],
+        ['(selector_width (select (eq tokens \"x\") 1 eq))']])
+    whole = instances(ab, vocab=["(", ")"])
+    assert len(whole) == 1 and whole[0].free == 0
+    xs = [list("(())"), list("()(")]
+    space = Space(xs, [[1, 2, 2, 1], [1, 1, 1]])
+    values = Body(whole[0].body).values(space, [], []).array[0]
+    assert values[0, :4].tolist() == [1, 2, 2, 1] and values[1, :3].tolist() == [1, 1, 1]
+    prods = productions([ab], space)
+    assert sorted(p.args for p in prods) == [(), ("num",)]
+
+
 @pytest.fixture(scope="module")
 def corpus_library() -> list:
     return compress(list(hand_written_corpus().values()), iterations=8).abstractions

@@ -303,6 +303,7 @@ class Enumerator:
                     sels = op(s1[:, None], s2[None]).reshape(-1, sp.B, sp.N, sp.N)
                     self.add_sels(cost, sels, lambda i, s=s, c1=c1, c2=c2, m2=m2, node=node:
                                   (node, ((SEL, c1, s + i // m2), (SEL, c2, i % m2))))
+        self._causal(cost)
         lvl = self.bank.level(SEL, cost - g.cost("not"))
         if lvl is not None:
             step = self._rows(cells)
@@ -310,6 +311,23 @@ class Enumerator:
                 sels = ~lvl.values[s: s + step]
                 self.add_sels(cost, sels, lambda i, s=s, c=cost - g.cost("not"):
                               (SelectorNot, ((SEL, c, s + i),)))
+
+    def _causal(self, cost: int) -> None:
+        """`s and select(indices, indices, <=)` as one step ("and.prevs"): a causal mask."""
+        sp = self.space
+        child = cost - self.g.cost("and.prevs")
+        lvl = self.bank.level(SEL, child)
+        if lvl is None:
+            return
+        prevs = np.arange(sp.N)[None, :] <= np.arange(sp.N)[:, None]  # (query, key)
+        mask = Select(indices, indices, LE)
+
+        def make(s: Any) -> SelectorAnd:
+            return SelectorAnd(s, mask)
+        step = self._rows(sp.B * sp.N * sp.N)
+        for s in range(0, len(lvl), step):
+            sels = lvl.values[s: s + step] & prevs[None, None]
+            self.add_sels(cost, sels, lambda i, s=s: (make, ((SEL, child, s + i),)))
 
     def _widths(self, cost: int) -> None:
         child = cost - self.g.cost("selector_width")

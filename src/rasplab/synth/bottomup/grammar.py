@@ -32,6 +32,10 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     # selectors: a select over the same s-op or against a leaf or a constant costs "select"
     # plus its arguments; and/or/not combine selectors (RASP's idiom for tie-breaks)
     "select": 1, "and": 1, "or": 1, "not": 2,
+    # a selector restricted to the keys up to the query (`s and select(indices, indices, <=)`):
+    # a causal mask on the head rather than a second selector, the most common conjunct in
+    # RASP programs (prefix counts, running means, "so far at the same level")
+    "and.prevs": 1,
     # attention
     "aggregate": 1, "aggregate.cat": 2, "selector_width": 1,
     # last steps found by working backwards from the output
@@ -169,6 +173,9 @@ class Grammar:
 
     def _step(self, node: Node) -> tuple[int, tuple[Node, ...]]:
         """The cost of the production that built `node`, and the sub-programs it took."""
+        other = causal_part(node)
+        if other is not None:
+            return self.cost("and.prevs"), (other,)
         return self._node_cost(node), node.children
 
     def _node_cost(self, node: Node) -> int:
@@ -233,3 +240,25 @@ class Grammar:
 
     def to_json(self) -> str:
         return json.dumps(self.weights, indent=2, sort_keys=True)
+
+
+def is_prevs(node: Node) -> bool:
+    """Whether `node` is `select(indices, indices, <=)` (keys up to the query)."""
+    from rasplab.lang import ast
+
+    return isinstance(node, ast.Select) and isinstance(node.keys, ast.IndicesType) and \
+        isinstance(node.queries, ast.IndicesType) and node.predicate.op == "le" and \
+        [getattr(a, "index", None) for a in node.predicate.args] == [0, 1]
+
+
+def causal_part(node: Node) -> Node | None:
+    """For `s and prevs` (either order), `s`: the selector under a causal mask; else None."""
+    from rasplab.lang import ast
+
+    if not isinstance(node, ast.SelectorAnd):
+        return None
+    if is_prevs(node.right) and not is_prevs(node.left):
+        return node.left
+    if is_prevs(node.left) and not is_prevs(node.right):
+        return node.right
+    return None

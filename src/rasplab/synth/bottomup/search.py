@@ -39,10 +39,11 @@ SLACK = 2
 #: 0.1 s, after a sort by descending index has already been proposed at the first level)
 WAIT_LEVELS = 2
 WAIT_SECONDS = 0.3
-#: ... or once the wait has lasted this share of the time it took to find it (expensive levels
-#: take tens of seconds each: nesting's program is found at level 9 after 25 s, and two more
-#: levels would double that)
-WAIT_SHARE = 0.25
+#: ... or once the wait has lasted this share of the time it took to find it, and at least
+#: WAIT_FLOOR seconds (expensive levels take tens of seconds each: nesting's program is found
+#: at level 9 after 15 s, and two more levels would double that; quick searches keep the
+#: level rule, which does not depend on the machine's speed)
+WAIT_SHARE, WAIT_FLOOR = 0.25, 2.0
 
 
 class Solved(Exception):
@@ -177,7 +178,7 @@ class Driver:
             return self.solution_cost <= self.level + SLACK
         waited = time.monotonic() - self.solution_time
         return self.solution_cost <= self.level + SLACK or waited >= max(
-            WAIT_SECONDS, WAIT_SHARE * (self.solution_time - self.start)) or (
+            WAIT_FLOOR, WAIT_SHARE * (self.solution_time - self.start)) or (
             self.level >= self.solution_level + WAIT_LEVELS and waited >= WAIT_SECONDS)
 
     def propose(self, cand: Candidate) -> None:

@@ -23,6 +23,9 @@ from rasplab.synth.library.compress import LearnedAbstraction
 ABSTRACTION_COST = 2
 #: at most this many specialisations (fixed-hole fillings) per abstraction
 MAX_SPECIALISATIONS = 8
+#: at most this many of an abstraction's uses are also offered whole (every hole filled as
+#: it was in a solved program), as a value of one step
+MAX_INSTANCES = 2
 #: an abstraction must stand for at least this many primitive steps to be worth a production
 #: (`select(b, b, a)` is one step: the engine already has it, and a copy only slows it down)
 MIN_BODY_SIZE = 4
@@ -97,7 +100,7 @@ def specialise(ab: LearnedAbstraction, token_values: Sequence[Any] = (),
     renumber = {i: n for n, i in enumerate(j for j in range(ab.arity) if free[j])}
     tree = parse_sexpr(ab.body)
     if not fixed:
-        return [Specialised(ab.name, ab.body, len(renumber))]
+        return [Specialised(ab.name, ab.body, len(renumber))] + instances(ab, vocab)
     observed = list(dict.fromkeys(tuple(u[i] for i in fixed) for u in ab.uses
                                   if len(u) == ab.arity))
     options = []
@@ -117,7 +120,43 @@ def specialise(ab: LearnedAbstraction, token_values: Sequence[Any] = (),
         body = _show(_substitute(tree, fill, renumber))
         label = ",".join(combo)
         out.append(Specialised(f"{ab.name}[{label}]", body, len(renumber)))
+    return out + instances(ab, vocab)
+
+
+def instances(ab: LearnedAbstraction, vocab: Sequence[Any] | None = None) -> list[Specialised]:
+    """The abstraction as it was used: every hole filled as in one solved program.
+
+    Stitch keeps what several programs share, which may leave a concept one task needs as an
+    abstraction applied to another's argument (`level` as "openers so far minus a", with `a`
+    the closers before here in nesting's program). Offered whole, such a use is one step again.
+    Uses with a string the task never shows are dropped."""
+    if not any(free_holes(ab)):
+        return []
+    known = None if vocab is None else {v for v in vocab if isinstance(v, str)}
+    tree = parse_sexpr(ab.body)
+    out: list[Specialised] = []
+    for use in dict.fromkeys(tuple(u) for u in ab.uses if len(u) == ab.arity):
+        fill = {i: parse_sexpr(v) for i, v in enumerate(use)}
+        if known is not None and any(isinstance(x, str) and x not in known
+                                     for t in fill.values() for x in _literals(t)):
+            continue
+        body = _show(_substitute(tree, fill, {}))
+        out.append(Specialised(f"{ab.name}({', '.join(use)})", body, 0))
+        if len(out) >= MAX_INSTANCES:
+            break
     return out
+
+
+def _is_instance(spec: Specialised) -> bool:
+    return spec.free == 0 and "(" in spec.name
+
+
+def _literals(tree: Any) -> list[Any]:
+    """Every constant in a term."""
+    if isinstance(tree, list):
+        return [x for t in tree for x in _literals(t)]
+    c = literal(tree)
+    return [] if c is _NO_LITERAL else [c]
 
 
 def counted_selector(spec: Specialised) -> Specialised | None:
@@ -192,12 +231,13 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
             specs = specialise(ab, space.token_values, space.vocab)
         except Exception:
             continue
-        specs += [inner for inner in map(counted_selector, specs) if inner is not None]
+        specs += [inner for inner in map(counted_selector, specs)
+                  if inner is not None and not _is_instance(inner)]
         for spec in specs:
             body = Body(spec.body)
             if body_size(body.tree) < MIN_BODY_SIZE:
                 continue
-            for kinds in itertools.product(*kinds_per_hole):
+            for kinds in itertools.product(*kinds_per_hole) if spec.free else [()]:
                 key = (spec.body, kinds)
                 if key in seen:
                     continue
@@ -208,6 +248,8 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
                     continue
                 except Exception:
                     continue
+                if out_kind == SEL and _is_instance(spec):
+                    continue  # whole selectors at one step multiply every selector level
                 out.append(_production(spec, body, list(kinds), out_kind, space, cost, built))
     return out
 
