@@ -3,9 +3,10 @@ import importlib
 
 import numpy as np
 
+from rasplab.lang.ast import EQ, LE, SelectorWidth, indices, select, tokens
 from rasplab.synth.bottomup import split
 from rasplab.synth.bottomup.bank import Bank
-from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.grammar import Grammar, causal_part
 from rasplab.synth.bottomup.search import per_example, search
 from rasplab.synth.bottomup.values import BOOL, NUM, Space
 from rasplab.synth.library.body import Body
@@ -81,9 +82,6 @@ def test_a_found_program_waits_a_share_of_the_time_it_took(monkeypatch):
 
 
 def test_a_causal_mask_is_one_step_on_top_of_its_selector():
-    from rasplab.lang.ast import EQ, LE, SelectorWidth, indices, select, tokens
-    from rasplab.synth.bottomup.grammar import causal_part
-
     g = Grammar()
     same = select(tokens, tokens, EQ)
     running = SelectorWidth(same & select(indices, indices, LE))

@@ -16,7 +16,7 @@ import numpy as np
 
 from rasplab.errors import ExamplesError
 from rasplab.lang.ast import Node
-from rasplab.lang.functions import SLOT0, Fn, binary, unary
+from rasplab.lang.functions import LE, SLOT0, Fn, binary, unary
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM
 
 DEFAULT_WEIGHTS: dict[str, int] = {
@@ -247,8 +247,7 @@ def is_prevs(node: Node) -> bool:
     from rasplab.lang import ast
 
     return isinstance(node, ast.Select) and isinstance(node.keys, ast.IndicesType) and \
-        isinstance(node.queries, ast.IndicesType) and node.predicate.op == "le" and \
-        [getattr(a, "index", None) for a in node.predicate.args] == [0, 1]
+        isinstance(node.queries, ast.IndicesType) and node.predicate == LE
 
 
 def causal_part(node: Node) -> Node | None:

@@ -165,6 +165,7 @@ class Driver:
         self.solution_cost: float = math.inf
         self.solution_level: int | None = None
         self.solution_time = 0.0
+        #: when the search began (the time-based wait is a share of the time to a solution)
         self.start = time.monotonic()
         #: how many candidates have been enumerated so far (the search sets it), and that count
         #: when the program finally returned was proposed: candidates *to* the solution, without
@@ -174,11 +175,12 @@ class Driver:
 
     def accept_pending(self) -> bool:
         """Whether a verified solution found earlier should now end the search."""
+        if self.solution_cost <= self.level + SLACK:
+            return True
         if self.solution_level is None:
-            return self.solution_cost <= self.level + SLACK
+            return False
         waited = time.monotonic() - self.solution_time
-        return self.solution_cost <= self.level + SLACK or waited >= max(
-            WAIT_FLOOR, WAIT_SHARE * (self.solution_time - self.start)) or (
+        return waited >= max(WAIT_FLOOR, WAIT_SHARE * (self.solution_time - self.start)) or (
             self.level >= self.solution_level + WAIT_LEVELS and waited >= WAIT_SECONDS)
 
     def propose(self, cand: Candidate) -> None:
@@ -260,7 +262,6 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
         from rasplab.synth.bottomup.portfolio import shard_grammar, shard_seed
         grammar, seed = shard_grammar(grammar, shard), shard_seed(seed, shard)
     driver = Driver(inputs, outputs, grammar)
-    driver.start = start
     ids = choose_search_set(inputs, search_size, seed)
     candidates, interrupted, restarts, level = 0, False, 0, 0
     bar = _progress_bar(budget, progress)

@@ -39,6 +39,8 @@ class Specialised:
     name: str
     body: str
     free: int
+    #: an abstraction as one solved program used it (every hole filled; see `instances`)
+    instance: bool = False
 
 
 def _positions(tree: Any, head: bool = False, pred: bool = False) -> dict[int, set[str]]:
@@ -141,14 +143,10 @@ def instances(ab: LearnedAbstraction, vocab: Sequence[Any] | None = None) -> lis
                                      for t in fill.values() for x in _literals(t)):
             continue
         body = _show(_substitute(tree, fill, {}))
-        out.append(Specialised(f"{ab.name}({', '.join(use)})", body, 0))
+        out.append(Specialised(f"{ab.name}({', '.join(use)})", body, 0, instance=True))
         if len(out) >= MAX_INSTANCES:
             break
     return out
-
-
-def _is_instance(spec: Specialised) -> bool:
-    return spec.free == 0 and "(" in spec.name
 
 
 def _literals(tree: Any) -> list[Any]:
@@ -232,7 +230,7 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
         except Exception:
             continue
         specs += [inner for inner in map(counted_selector, specs)
-                  if inner is not None and not _is_instance(inner)]
+                  if inner is not None and not inner.instance]
         for spec in specs:
             body = Body(spec.body)
             if body_size(body.tree) < MIN_BODY_SIZE:
@@ -248,7 +246,7 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
                     continue
                 except Exception:
                     continue
-                if out_kind == SEL and _is_instance(spec):
+                if out_kind == SEL and spec.instance:
                     continue  # whole selectors at one step multiply every selector level
                 out.append(_production(spec, body, list(kinds), out_kind, space, cost, built))
     return out
