@@ -9,7 +9,7 @@ import pytest
 
 from rasplab.errors import ExamplesError
 from rasplab.lang.ast import Aggregate, indices, numerical
-from rasplab.lang.evaluator import evaluate
+from rasplab.lang.evaluator import Batch, evaluate
 from rasplab.lang.parser import load_program
 from rasplab.synth.bottomup.search import per_example
 from rasplab.synth.bottomup.values import Space
@@ -136,6 +136,26 @@ def test_an_abstraction_is_also_offered_as_it_was_used():
     assert values[0, :4].tolist() == [1, 2, 2, 1] and values[1, :3].tolist() == [1, 1, 1]
     prods = productions([ab], space)
     assert sorted(p.args for p in prods) == [(), ("num",)]
+
+
+def test_a_counted_instance_offers_its_selector_but_a_selector_instance_is_not_offered():
+    # level_count counts "same value so far"; dyck2 averages over that selector, so the
+    # selector a solved program counted with is one step; a use of a selector abstraction is not
+    counting = LearnedAbstraction("fn_1", "(selector_width (and #0 (select indices indices le)))",
+                                  1, [['(select (eq tokens "a") (eq tokens "a") eq)']])
+    selecting = LearnedAbstraction("fn_2", "(and (select #0 #0 eq) (select indices indices lt))",
+                                   1, [['(eq tokens "a")']])
+    xs = [list("abba"), list("ab")]
+    space = Space(xs, [[1, 1, 2, 2], [1, 1]])
+    prods = {(p.name, p.args): p for p in productions([counting, selecting], space)}
+    whole = [p for (name, args), p in prods.items() if args == () and name.startswith("fn_1(")]
+    assert sorted(p.out for p in whole) == ["num", "sel"]
+    [sel] = [p for p in whole if p.out == "sel"]
+    got = np.asarray(Batch(xs).value(sel.build()), dtype=bool)
+    same = np.array([[a == b for b in "abba"] for a in "abba"])
+    assert (got[0, :4, :4] == (same & np.tri(4, dtype=bool))).all()
+    assert ("fn_2", ("bool",)) in prods or ("fn_2", ("cat",)) in prods
+    assert not [p for (name, args), p in prods.items() if name.startswith("fn_2(")]
 
 
 @pytest.fixture(scope="module")

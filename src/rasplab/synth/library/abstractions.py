@@ -163,7 +163,12 @@ def counted_selector(spec: Specialised) -> Specialised | None:
     Stitch keeps the largest shared pattern: `selector_width(select(a, a, ==) and prevs)` (how
     often `a`'s value has occurred so far) rather than the selector inside it. The selector is
     the attention pattern; an aggregate can reuse it (dyck2 averages a bracket sign over the
-    brackets so far at the same nesting level). None when the selector lacks an argument."""
+    brackets so far at the same nesting level). None when the selector lacks an argument.
+
+    An instance's selector is offered too, as one step, although selector instances themselves
+    are not (see `productions`): it is the attention pattern a solved task counted with
+    (level_count's "same level, so far", which dyck2 averages over), not just any select a
+    program happened to use."""
     tree = parse_sexpr(spec.body)
     if not (isinstance(tree, list) and tree and tree[0] in ("selector_width", "aggregate")):
         return None
@@ -229,8 +234,7 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
             specs = specialise(ab, space.token_values, space.vocab)
         except Exception:
             continue
-        specs += [inner for inner in map(counted_selector, specs)
-                  if inner is not None and not inner.instance]
+        specs += [inner for inner in map(counted_selector, specs) if inner is not None]
         for spec in specs:
             body = Body(spec.body)
             if body_size(body.tree) < MIN_BODY_SIZE:
@@ -247,7 +251,9 @@ def productions(library: Sequence[LearnedAbstraction], space: Space,
                 except Exception:
                     continue
                 if out_kind == SEL and spec.instance:
-                    continue  # whole selectors at one step multiply every selector level
+                    # whole selectors at one step multiply every selector level; a counted
+                    # instance's selector is not an instance (`counted_selector`) and stays
+                    continue
                 out.append(_production(spec, body, list(kinds), out_kind, space, cost, built))
     return out
 
