@@ -3,6 +3,7 @@ vectorised abstraction values agree with the reference evaluator, files and the 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from rasplab.errors import ExamplesError
 from rasplab.lang.ast import Aggregate, indices, numerical
 from rasplab.lang.evaluator import Batch, evaluate
 from rasplab.lang.parser import load_program
+from rasplab.lang.sexpr import from_sexpr
 from rasplab.synth.bottomup.search import per_example
 from rasplab.synth.bottomup.values import Space
 from rasplab.synth.library import (
@@ -156,6 +158,20 @@ def test_a_counted_instance_offers_its_selector_but_a_selector_instance_is_not_o
     assert (got[0, :4, :4] == (same & np.tri(4, dtype=bool))).all()
     assert ("fn_2", ("bool",)) in prods or ("fn_2", ("cat",)) in prods
     assert not [p for (name, args), p in prods.items() if name.startswith("fn_2(")]
+
+
+def test_dyck2_is_solved_with_a_library_learned_from_the_bracket_curriculum():
+    # the plain engine does not find dyck2 in 600 s (README); the library the loop learned
+    # from depth, nesting and level_count (in a run that never solved dyck2) makes it reachable
+    from rasplab.synth.library.loop import solve_task
+
+    library = load_library(Path(__file__).parent.parent / "data" / "curriculum_library.json")
+    assert "dyck2" not in library.solutions
+    outcome = solve_task("dyck2", library, budget=120, n_examples=100, seed=0)
+    assert outcome.solved
+    task = get_task("dyck2")
+    fresh = task.sample(500, 99)
+    assert per_example(from_sexpr(outcome.sexpr), fresh, task.outputs(fresh)).all()
 
 
 @pytest.fixture(scope="module")
