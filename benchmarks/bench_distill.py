@@ -124,7 +124,7 @@ def roundtrip_rows(budget: float, library: str | None = None,
 def _task_names() -> set[str]:
     from rasplab.tasks import list_tasks
 
-    return set(list_tasks())
+    return {t.name for t in list_tasks()}
 
 
 def _verdict(row: dict) -> str:

@@ -17,3 +17,19 @@ def test_task_samples_stay_within_the_models_lengths():
     oracle = from_function(lambda x: list(x), vocab=list("()"), max_len=4, task="dyck1")
     xs = input_sampler(oracle)(200, np.random.default_rng(0))
     assert max(len(x) for x in xs) <= 4
+
+
+def test_task_samples_are_used_only_when_the_model_reads_every_task_token():
+    # shuffle_dyck3 has three bracket pairs; a model compiled over (){} cannot read "[" "]"
+    part = from_function(lambda x: list(x), vocab=list("(){}"), max_len=6, task="shuffle_dyck3")
+    xs = input_sampler(part)(300, np.random.default_rng(0))
+    assert {t for x in xs for t in x} <= set("(){}")
+    # with the whole vocabulary, the task's distribution shows (balanced inputs are common)
+    whole = from_function(lambda x: list(x), vocab=list("(){}"), max_len=6, task="shuffle_dyck2")
+    uniform = from_function(lambda x: list(x), vocab=list("(){}"), max_len=6)
+
+    def balanced(xs: list) -> float:
+        return np.mean([x.count("(") == x.count(")") and x.count("{") == x.count("}")
+                        for x in xs])
+    rng = np.random.default_rng(1)
+    assert balanced(input_sampler(whole)(400, rng)) > 2 * balanced(input_sampler(uniform)(400, rng))

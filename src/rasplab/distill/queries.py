@@ -21,6 +21,8 @@ def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | N
             task = get_task(oracle.task)
         except Exception:
             task = None
+    if task is not None and oracle.vocab and not set(task.vocab) <= set(oracle.vocab):
+        task = None  # a model compiled over part of the task's vocabulary cannot read the rest
 
     def uniform(n: int, rng: np.random.Generator, min_len: int | None = None,
                 max_len: int | None = None) -> list[list[Any]]:
