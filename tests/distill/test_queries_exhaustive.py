@@ -19,17 +19,27 @@ def test_task_samples_stay_within_the_models_lengths():
     assert max(len(x) for x in xs) <= 4
 
 
-def test_task_samples_are_used_only_when_the_model_reads_every_task_token():
-    # shuffle_dyck3 has three bracket pairs; a model compiled over (){} cannot read "[" "]"
-    part = from_function(lambda x: list(x), vocab=list("(){}"), max_len=6, task="shuffle_dyck3")
-    xs = input_sampler(part)(300, np.random.default_rng(0))
-    assert {t for x in xs for t in x} <= set("(){}")
-    # with the whole vocabulary, the task's distribution shows (balanced inputs are common)
-    whole = from_function(lambda x: list(x), vocab=list("(){}"), max_len=6, task="shuffle_dyck2")
-    uniform = from_function(lambda x: list(x), vocab=list("(){}"), max_len=6)
+def balanced(xs: list) -> float:
+    return float(np.mean([x.count("(") == x.count(")") and x.count("{") == x.count("}")
+                          for x in xs]))
 
-    def balanced(xs: list) -> float:
-        return np.mean([x.count("(") == x.count(")") and x.count("{") == x.count("}")
-                        for x in xs])
+
+def test_a_model_reading_part_of_the_tasks_vocabulary_gets_the_task_inputs_within_it():
+    # shuffle_dyck3 has three bracket pairs; a model compiled over (){} cannot read "[" "]",
+    # but the task's balanced inputs over (){} still matter (uniform ones are rarely balanced)
+    part = from_function(lambda x: list(x), vocab=list("(){}"), max_len=6, task="shuffle_dyck3")
+    uniform = from_function(lambda x: list(x), vocab=list("(){}"), max_len=6)
     rng = np.random.default_rng(1)
-    assert balanced(input_sampler(whole)(400, rng)) > 2 * balanced(input_sampler(uniform)(400, rng))
+    xs = input_sampler(part)(400, rng)
+    assert len(xs) == 400 and {t for x in xs for t in x} <= set("(){}")
+    assert balanced(xs) > 2 * balanced(input_sampler(uniform)(400, rng))
+
+
+def test_uniform_inputs_of_a_bos_task_start_with_bos():
+    from rasplab.tasks import get_task
+
+    task = get_task("hist_bos")
+    oracle = from_function(lambda x: list(x), vocab=list(task.vocab), max_len=6, task="hist_bos")
+    xs = input_sampler(oracle)(300, np.random.default_rng(0))
+    assert all(x[0] == "<s>" and "<s>" not in x[1:] and 2 <= len(x) <= 6 for x in xs)
+    task.outputs(xs)  # the reference accepts every one of them

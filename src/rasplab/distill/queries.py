@@ -12,7 +12,11 @@ from rasplab.distill.oracle import Oracle
 def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | None, int | None],
                                               list[list[Any]]]:
     """A sampler `(n, rng, min_len, max_len) -> inputs` for this oracle: the task's own
-    distribution when the task is known (it exercises the interesting cases), else uniform."""
+    distribution when the task is known (it exercises the interesting cases), else uniform.
+
+    A model that reads only part of the task's vocabulary (shuffle_dyck3 compiled over `(){}`)
+    gets the task's inputs that stay within it; a task that starts with a BOS token gets it
+    first in its uniform inputs too (the reference and the model expect it there)."""
     task = None
     if oracle.task:
         try:
@@ -21,27 +25,43 @@ def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | N
             task = get_task(oracle.task)
         except Exception:
             task = None
-    if task is not None and oracle.vocab and not set(task.vocab) <= set(oracle.vocab):
-        task = None  # a model compiled over part of the task's vocabulary cannot read the rest
+    readable = set(oracle.vocab or ())
+    bos = getattr(task, "bos", None) if task is not None and \
+        getattr(task, "bos", None) in readable else None
 
     def uniform(n: int, rng: np.random.Generator, min_len: int | None = None,
                 max_len: int | None = None) -> list[list[Any]]:
         lo = min_len or oracle.min_len
         hi = max_len or oracle.max_len or lo
-        vocab = list(oracle.vocab or ())
+        if bos is not None:
+            lo = max(lo, 2)
+            hi = max(hi, lo)
+        vocab = [t for t in oracle.vocab or () if t != bos]
         lengths = rng.integers(lo, hi + 1, size=n)
-        return [[vocab[i] for i in rng.integers(0, len(vocab), size=k)] for k in lengths]
+        head = [] if bos is None else [bos]
+        return [head + [vocab[i] for i in rng.integers(0, len(vocab), size=k - len(head))]
+                for k in lengths]
 
     if task is None:
         return uniform
 
+    def readable_samples(k: int, rng: np.random.Generator, min_len: int | None,
+                         max_len: int | None) -> list[list[Any]]:
+        out: list[list[Any]] = []
+        for _ in range(8):  # a few draws at most: the rest is topped up uniformly
+            xs = task.sample(k - len(out), rng, min_len=min_len,
+                             max_len=max_len or oracle.max_len)
+            out += [list(x) for x in xs if not readable or set(x) <= readable]
+            if len(out) >= k:
+                break
+        return out
+
     def from_task(n: int, rng: np.random.Generator, min_len: int | None = None,
                   max_len: int | None = None) -> list[list[Any]]:
-        # half from the task's distribution, half uniform: the model must be probed off the
-        # training distribution too, or the program only explains the common cases
-        k = n - n // 4
-        xs = task.sample(k, rng, min_len=min_len, max_len=max_len or oracle.max_len)
-        return [list(x) for x in xs] + uniform(n - k, rng, min_len, max_len)
+        # three quarters from the task's distribution, the rest uniform: the model must be
+        # probed off the training distribution too, or the program only explains common cases
+        xs = readable_samples(n - n // 4, rng, min_len, max_len)
+        return xs + uniform(n - len(xs), rng, min_len, max_len)
 
     return from_task
 
