@@ -112,3 +112,17 @@ def test_reference_programs_match_references_on_the_task_distribution(name):
     if name in PROGRAMS:  # this package's own programs also generalise past max_len
         xs += task.sample(100, np.random.default_rng(12), max_len=task.max_len + 6)
     assert evaluate(task.program, xs) == task.outputs(xs)
+
+
+def test_bracket_samplers_use_the_pairs_their_vocabulary_holds():
+    # a model compiled over (){} for shuffle_dyck3 is queried with the task's sampler over
+    # its own tokens: long balanced words over two pairs, never a "[" it cannot read
+    rng = np.random.default_rng(0)
+    for name in ("shuffle_dyck3", "dyck2"):
+        task = get_task(name)
+        xs = task.sampler(tuple("(){}"), 400, rng, 1, 8)
+        assert {t for x in xs for t in x} <= set("(){}")
+        assert sum(len(x) >= 6 and x.count("(") == x.count(")") and x.count("{") == x.count("}")
+                   for x in xs) > 40
+    whole = get_task("shuffle_dyck3").sample(400, 0)
+    assert {"[", "]"} <= {t for x in whole for t in x}

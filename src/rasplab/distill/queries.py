@@ -15,8 +15,7 @@ def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | N
     distribution when the task is known (it exercises the interesting cases), else uniform.
 
     A model that reads only part of the task's vocabulary (shuffle_dyck3 compiled over `(){}`)
-    gets the task's inputs that stay within it; a task that starts with a BOS token gets it
-    first in its uniform inputs too (the reference and the model expect it there)."""
+    gets the task's distribution over the tokens it reads."""
     task = None
     if oracle.task:
         try:
@@ -26,41 +25,35 @@ def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | N
         except Exception:
             task = None
     readable = set(oracle.vocab or ())
-    bos = getattr(task, "bos", None) if task is not None and \
-        getattr(task, "bos", None) in readable else None
 
     def uniform(n: int, rng: np.random.Generator, min_len: int | None = None,
                 max_len: int | None = None) -> list[list[Any]]:
         lo = min_len or oracle.min_len
         hi = max_len or oracle.max_len or lo
-        if bos is not None:
-            lo = max(lo, 2)
-            hi = max(hi, lo)
-        vocab = [t for t in oracle.vocab or () if t != bos]
+        vocab = list(oracle.vocab or ())
         lengths = rng.integers(lo, hi + 1, size=n)
-        head = [] if bos is None else [bos]
-        return [head + [vocab[i] for i in rng.integers(0, len(vocab), size=k - len(head))]
-                for k in lengths]
+        return [[vocab[i] for i in rng.integers(0, len(vocab), size=k)] for k in lengths]
 
     if task is None:
         return uniform
+    whole = not readable or set(task.vocab) <= readable
+    vocab = task.vocab if whole else tuple(t for t in task.vocab if t in readable)
 
-    def readable_samples(k: int, rng: np.random.Generator, min_len: int | None,
-                         max_len: int | None) -> list[list[Any]]:
-        out: list[list[Any]] = []
-        for _ in range(8):  # a few draws at most: the rest is topped up uniformly
-            xs = task.sample(k - len(out), rng, min_len=min_len,
-                             max_len=max_len or oracle.max_len)
-            out += [list(x) for x in xs if not readable or set(x) <= readable]
-            if len(out) >= k:
-                break
-        return out
+    def task_samples(k: int, rng: np.random.Generator, min_len: int | None,
+                     max_len: int | None) -> list[list[Any]]:
+        if whole:
+            return [list(x) for x in task.sample(k, rng, min_len=min_len,
+                                                 max_len=max_len or oracle.max_len)]
+        lo = task.min_len if min_len is None else min_len
+        hi = max_len or oracle.max_len or task.max_len
+        xs = task.sampler(vocab, k, rng, lo, hi)
+        return [list(x) for x in xs if set(x) <= readable]
 
     def from_task(n: int, rng: np.random.Generator, min_len: int | None = None,
                   max_len: int | None = None) -> list[list[Any]]:
         # three quarters from the task's distribution, the rest uniform: the model must be
         # probed off the training distribution too, or the program only explains common cases
-        xs = readable_samples(n - n // 4, rng, min_len, max_len)
+        xs = task_samples(n - n // 4, rng, min_len, max_len)
         return xs + uniform(n - len(xs), rng, min_len, max_len)
 
     return from_task

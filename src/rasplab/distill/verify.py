@@ -64,6 +64,17 @@ class Verification:
         return asdict(self)
 
 
+def _truths(truth: Callable[[list], list], xs: list[list[Any]]) -> list[list | None]:
+    """The task's answer per input; None where its reference rejects the input."""
+    out: list[list | None] = []
+    for x in xs:
+        try:
+            out.append(truth(list(x)))
+        except RaspLabError:
+            out.append(None)
+    return out
+
+
 def verify(program: Node, oracle: Any, sampler: Callable[..., list[list[Any]]],
            rng: np.random.Generator, n: int = 1000, truth: Callable[[list], list] | None = None,
            longer: int = 4) -> Verification:
@@ -86,11 +97,13 @@ def verify(program: Node, oracle: Any, sampler: Callable[..., list[list[Any]]],
         if not ok and len(result.examples_of_disagreement) < 5:
             result.examples_of_disagreement.append({"input": x, "model": m, "program": p})
     if truth is not None:
-        true_out = [truth(list(x)) for x in xs]
-        prog_ok = [p is not None and same_output(p, t) for p, t in zip(prog_out, true_out)]
-        model_ok = [same_output(m, t) for m, t in zip(model_out, true_out)]
-        result.program_correct = float(np.mean(prog_ok))
-        result.model_correct = float(np.mean(model_ok))
+        # probes off the task's domain (hist_bos without BOS first) have no ground truth
+        true_out = _truths(truth, xs)
+        prog_ok = [p is not None and same_output(p, t)
+                   for p, t in zip(prog_out, true_out) if t is not None]
+        model_ok = [same_output(m, t) for m, t in zip(model_out, true_out) if t is not None]
+        result.program_correct = float(np.mean(prog_ok)) if prog_ok else None
+        result.model_correct = float(np.mean(model_ok)) if model_ok else None
         result.model_wrong_program_right = sum(p and not m for p, m in zip(prog_ok, model_ok))
         result.program_wrong_model_right = sum(m and not p for p, m in zip(prog_ok, model_ok))
         if longer and oracle.max_len:
@@ -99,7 +112,11 @@ def verify(program: Node, oracle: Any, sampler: Callable[..., list[list[Any]]],
                 ys = [y for y in ys if len(y) == k]
                 if not ys:
                     continue
-                t_out = [truth(list(y)) for y in ys]
+                t_out = _truths(truth, ys)
+                ys = [y for y, t in zip(ys, t_out) if t is not None]
+                t_out = [t for t in t_out if t is not None]
+                if not ys:
+                    continue
                 p_out = run_program(program, ys)
                 result.longer_program_correct[k] = float(np.mean(
                     [p is not None and same_output(p, t) for p, t in zip(p_out, t_out)]))

@@ -65,18 +65,25 @@ def _corrupt(word: list[str], vocab: Sequence[str], rng: np.random.Generator) ->
     return word
 
 
+def _pairs_in(pairs: Sequence[str], vocab: Sequence[Token]) -> Sequence[str]:
+    """The bracket pairs whose two tokens the vocabulary holds (a model compiled over `(){}`
+    for a task with `[]` too), or all of them when it holds none."""
+    return [p for p in pairs if p[0] in vocab and p[1] in vocab] or pairs
+
+
 def dyck(pairs: Sequence[str]) -> Sampler:
     """Dyck inputs: 40% prefixes of well-nested words, 30% corrupted words, 30% random strings."""
     def sample(vocab: Sequence[Token], n: int, rng: np.random.Generator, min_len: int,
                max_len: int) -> list[list[Token]]:
+        pairs_here = _pairs_in(pairs, vocab)
         out = []
         for k in _lengths(n, rng, min_len, max_len).tolist():
             r = rng.random()
             full = k + (k % 2)
             if r < 0.4:
-                out.append(_balanced(pairs, full, rng)[:k])
+                out.append(_balanced(pairs_here, full, rng)[:k])
             elif r < 0.7:
-                out.append(_corrupt(_balanced(pairs, full, rng)[:k], vocab, rng))
+                out.append(_corrupt(_balanced(pairs_here, full, rng)[:k], vocab, rng))
             else:
                 out.append(uniform(vocab, 1, rng, k, k)[0])
         return out
@@ -97,6 +104,7 @@ def shuffle_dyck(pairs: Sequence[str]) -> Sampler:
     """Shuffle-Dyck inputs: half balanced words, a quarter corrupted ones, a quarter random."""
     def sample(vocab: Sequence[Token], n: int, rng: np.random.Generator, min_len: int,
                max_len: int) -> list[list[Token]]:
+        pairs_here = _pairs_in(pairs, vocab)
         out = []
         for k in _lengths(n, rng, min_len, max_len).tolist():
             r = rng.random()
@@ -104,9 +112,9 @@ def shuffle_dyck(pairs: Sequence[str]) -> Sampler:
             if even < max(min_len, 2):
                 out.append(uniform(vocab, 1, rng, k, k)[0])
             elif r < 0.5:
-                out.append(_shuffled(pairs, even, rng))
+                out.append(_shuffled(pairs_here, even, rng))
             elif r < 0.75:
-                out.append(_corrupt(_shuffled(pairs, even, rng), vocab, rng))
+                out.append(_corrupt(_shuffled(pairs_here, even, rng), vocab, rng))
             else:
                 out.append(uniform(vocab, 1, rng, k, k)[0])
         return out
