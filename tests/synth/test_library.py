@@ -1,9 +1,9 @@
 """Library learning: Stitch finds the shared select-aggregate, abstractions speed up search,
 vectorised abstraction values agree with the reference evaluator, files and the CLI."""
 import json
+import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -165,7 +165,7 @@ def test_dyck2_is_solved_with_a_library_learned_from_the_bracket_curriculum():
     # from depth, nesting and level_count (in a run that never solved dyck2) makes it reachable
     from rasplab.synth.library.loop import solve_task
 
-    library = load_library(Path(__file__).parent.parent / "data" / "curriculum_library.json")
+    library = load_library("curriculum")  # shipped with rasplab
     assert "dyck2" not in library.solutions
     outcome = solve_task("dyck2", library, budget=120, n_examples=100, seed=0)
     assert outcome.solved
@@ -240,8 +240,27 @@ def test_library_file_round_trip_and_errors(tmp_path, prefix_library):
     bad.write_text('{"weights": 1}')
     with pytest.raises(ExamplesError, match="not a rasplab library"):
         load_library(bad)
-    with pytest.raises(ExamplesError, match="cannot read"):
+    with pytest.raises(ExamplesError, match="cannot read.*built-in libraries: curriculum"):
         load_library(tmp_path / "missing.json")
+
+
+def test_the_shipped_curriculum_library_loads_by_name_and_holds_the_nesting_level():
+    library = load_library("curriculum")
+    assert "level_count" in library.solutions and "dyck2" not in library.solutions
+    xs = [list("({})")]
+    level = [a for a in library.abstractions if a.arity == 0 and "selector_width" in a.body]
+    assert level, library.defs()
+    values = Body(level[0].body).values(Space(xs, [[0] * 4]), [], []).array[0, 0, :4]
+    assert values.tolist() == [1, 2, 2, 1]
+
+
+def test_distill_cli_rejects_a_missing_library_before_training(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "rasplab.cli.main", "distill", "reverse",
+                           "--library", str(tmp_path / "nope.json")],
+                          capture_output=True, text=True,
+                          env={**os.environ, "RASPLAB_CACHE": str(tmp_path)})
+    assert proc.returncode == 2 and "nope.json: cannot read library file" in proc.stderr
+    assert "Traceback" not in proc.stderr and not list(tmp_path.glob("**/*.safetensors"))
 
 
 def test_loop_learns_and_the_second_iteration_searches_less(tmp_path):

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="report folder (default distill-<name>); with several targets, the "
                         "folder that holds their distill-<name> folders (default .)")
     p.add_argument("--library", metavar="FILE",
-                   help="a learned library (rasplab library -o FILE) for the search")
+                   help="a learned library (rasplab library -o FILE) for the search, or a built-in "
+                        "one by name: curriculum (reaches dyck2)")
     p.add_argument("--retrain", action="store_true", help="train a fresh model for a task name")
     add_executor_args(p, local_default="all cores for several targets, else 1",
                       what="targets distilled")
@@ -48,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
     from rasplab.distill import distill
     from rasplab.distill.cache import model_for
 
+    if args.library:  # a bad library file fails now, not after training a model
+        from rasplab.synth.library import load_library
+
+        load_library(args.library)
     if (len(args.model) > 1 or Path(args.model[0]).is_dir() or args.ray or args.workers
             or args.journal):
         return _run_many(args)

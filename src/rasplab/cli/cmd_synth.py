@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="production costs overriding the defaults (bottomup); 'uniform' "
                         "prices every production at 1")
     p.add_argument("--library", metavar="FILE",
-                   help="a learned library (rasplab library -o FILE); implies --method library")
+                   help="a learned library (rasplab library -o FILE), or a built-in one by "
+                        "name: curriculum (reaches dyck2); implies --method library")
     p.add_argument("--recognition", metavar="FILE",
                    help="a trained recognition model (rasplab library --recognition): its "
                         "predicted production costs for these examples order the search "

@@ -3,6 +3,10 @@
 Format: `{"format": "rasplab-library", "version": 1, "abstractions": [{"name", "body", "arity",
 "uses", "utility", "stitch_body", "def"}], "solutions": {task: s-expression}}`; `rasplab synth
 --library FILE` and `synthesize(..., method="library", library=FILE)` read it.
+
+Libraries shipped with rasplab are named instead of a file: `curriculum` is the library the loop
+learned on the `all` suite, bracket curriculum included, in a run that never solved dyck2 (with
+it, dyck2 is found in seconds; `benchmarks/results/library_without_dyck2.json`).
 """
 from __future__ import annotations
 
@@ -16,6 +20,13 @@ from rasplab.synth.library.compress import LearnedAbstraction
 
 FORMAT = "rasplab-library"
 VERSION = 1
+#: libraries shipped with rasplab, by name (`--library curriculum`)
+BUILTIN = Path(__file__).parent / "builtin"
+
+
+def builtin_libraries() -> list[str]:
+    """Names of the libraries shipped with rasplab."""
+    return sorted(f.stem for f in BUILTIN.glob("*.json"))
 
 
 @dataclass
@@ -41,13 +52,18 @@ def save_library(library: Library, path: str | Path) -> None:
 
 
 def load_library(source: "Library | str | Path") -> Library:
-    """A library from a file; ExamplesError naming the file and the problem when malformed."""
+    """A library from a file, or a built-in one by name; ExamplesError naming the file and the
+    problem when malformed."""
     if isinstance(source, Library):
         return source
+    path = Path(source)
+    if not path.exists() and str(source) in builtin_libraries():
+        path = BUILTIN / f"{source}.json"
     try:
-        doc = json.loads(Path(source).read_text())
+        doc = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ExamplesError(f"{source}: cannot read library file ({exc})") from None
+        raise ExamplesError(f"{source}: cannot read library file ({exc}); built-in libraries: "
+                            f"{', '.join(builtin_libraries())}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ExamplesError(f"{source}: not a rasplab library file (expected \"format\": "
                             f"\"{FORMAT}\")")
