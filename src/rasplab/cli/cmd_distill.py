@@ -49,10 +49,11 @@ def run(args: argparse.Namespace) -> int:
     from rasplab.distill import distill
     from rasplab.distill.cache import model_for
 
+    library = None
     if args.library:  # a bad library file fails now, not after training a model
         from rasplab.synth.library import load_library
 
-        load_library(args.library)
+        library = load_library(args.library)
     if (len(args.model) > 1 or Path(args.model[0]).is_dir() or args.ray or args.workers
             or args.journal):
         return _run_many(args)
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out or f"distill-{name}"
     result = distill(target, task=task, vocab=args.vocab, max_len=args.max_len, n=args.n,
                      budget=args.timeout, held_out=args.held_out, seed=args.seed,
-                     out_dir=out_dir, library=args.library)
+                     out_dir=out_dir, library=library)
     if args.json:
         print_json(result.summary())
     else:

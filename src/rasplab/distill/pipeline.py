@@ -81,6 +81,10 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
     (a `rasplab library` file or Library) adds learned abstractions to the search.
     """
     start = time.perf_counter()
+    if library is not None:  # read once (a bad file fails before any query), not every round
+        from rasplab.synth.library import load_library
+
+        library = load_library(library)
     oracle = as_oracle(model, vocab=vocab, max_len=max_len, task=task)
     rng = np.random.default_rng(seed)
     sample = input_sampler(oracle)

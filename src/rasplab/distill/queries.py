@@ -36,18 +36,13 @@ def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | N
 
     if task is None:
         return uniform
-    whole = not readable or set(task.vocab) <= readable
-    vocab = task.vocab if whole else tuple(t for t in task.vocab if t in readable)
+    vocab = [t for t in task.vocab if t in readable] if readable else None
 
     def task_samples(k: int, rng: np.random.Generator, min_len: int | None,
                      max_len: int | None) -> list[list[Any]]:
-        if whole:
-            return [list(x) for x in task.sample(k, rng, min_len=min_len,
-                                                 max_len=max_len or oracle.max_len)]
-        lo = task.min_len if min_len is None else min_len
-        hi = max_len or oracle.max_len or task.max_len
-        xs = task.sampler(vocab, k, rng, lo, hi)
-        return [list(x) for x in xs if set(x) <= readable]
+        xs = task.sample(k, rng, min_len=min_len, max_len=max_len or oracle.max_len,
+                         vocab=vocab)
+        return [list(x) for x in xs if not readable or set(x) <= readable]
 
     def from_task(n: int, rng: np.random.Generator, min_len: int | None = None,
                   max_len: int | None = None) -> list[list[Any]]:

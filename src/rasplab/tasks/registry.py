@@ -47,14 +47,16 @@ class Task:
 
     # --- data ------------------------------------------------------------------------------
     def sample(self, n: int, rng: np.random.Generator | int | None = None,
-               min_len: int | None = None, max_len: int | None = None) -> list[list[Token]]:
-        """`n` inputs from the task's distribution (a seeded numpy Generator or a seed)."""
+               min_len: int | None = None, max_len: int | None = None,
+               vocab: Sequence[Token] | None = None) -> list[list[Token]]:
+        """`n` inputs from the task's distribution (a seeded numpy Generator or a seed); over
+        part of its vocabulary with `vocab` (a model compiled over fewer tokens)."""
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         lo = self.min_len if min_len is None else min_len
         hi = self.max_len if max_len is None else max_len
         if lo < 1 or hi < lo:
             raise ExamplesError(f"task {self.name!r}: bad length range {lo}..{hi}")
-        return self.sampler(self.vocab, n, rng, lo, hi)
+        return self.sampler(self.vocab if vocab is None else vocab, n, rng, lo, hi)
 
     @property
     def reference(self) -> Reference:

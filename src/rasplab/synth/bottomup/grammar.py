@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rasplab.errors import ExamplesError
+from rasplab.lang import ast
 from rasplab.lang.ast import Node
 from rasplab.lang.functions import LE, SLOT0, Fn, binary, unary
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM
@@ -179,8 +180,6 @@ class Grammar:
         return self._node_cost(node), node.children
 
     def _node_cost(self, node: Node) -> int:
-        from rasplab.lang import ast
-
         if isinstance(node, ast.TokensType | ast.IndicesType | ast.LengthType):
             return self.cost(type(node).__name__[:-4].lower())
         if isinstance(node, ast.Map):
@@ -244,16 +243,12 @@ class Grammar:
 
 def is_prevs(node: Node) -> bool:
     """Whether `node` is `select(indices, indices, <=)` (keys up to the query)."""
-    from rasplab.lang import ast
-
     return isinstance(node, ast.Select) and isinstance(node.keys, ast.IndicesType) and \
         isinstance(node.queries, ast.IndicesType) and node.predicate == LE
 
 
 def causal_part(node: Node) -> Node | None:
     """For `s and prevs` (either order), `s`: the selector under a causal mask; else None."""
-    from rasplab.lang import ast
-
     if not isinstance(node, ast.SelectorAnd):
         return None
     if is_prevs(node.right) and not is_prevs(node.left):

@@ -16,7 +16,15 @@ from rasplab.lang.functions import COMPARISONS
 from rasplab.lang.sexpr import _NO_LITERAL, _show, _Str, _Sym, parse_sexpr
 from rasplab.synth.bottomup.grammar import Abstraction
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
-from rasplab.synth.library.body import SEL, Body, Unsupported, Val, hole_index, literal
+from rasplab.synth.library.body import (
+    SEL,
+    Body,
+    Unsupported,
+    Val,
+    hole_index,
+    hole_numbers,
+    literal,
+)
 from rasplab.synth.library.compress import LearnedAbstraction
 
 #: the production cost of one learned abstraction (a primitive map costs 1, a select 1 + args)
@@ -173,16 +181,9 @@ def counted_selector(spec: Specialised) -> Specialised | None:
     if not (isinstance(tree, list) and tree and tree[0] in ("selector_width", "aggregate")):
         return None
     inner = tree[1]
-    if sorted(set(_hole_numbers(inner))) != list(range(spec.free)):
+    if sorted(set(hole_numbers(inner))) != list(range(spec.free)):
         return None
     return Specialised(f"{spec.name}.selector", _show(inner), spec.free)
-
-
-def _hole_numbers(tree: Any) -> list[int]:
-    i = hole_index(tree)
-    if i is not None:
-        return [i]
-    return [j for t in tree for j in _hole_numbers(t)] if isinstance(tree, list) else []
 
 
 def body_size(tree: Any) -> int:

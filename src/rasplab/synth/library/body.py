@@ -87,7 +87,7 @@ class Body:
     def __init__(self, text: str):
         self.text = text
         self.tree = parse_sexpr(text)
-        self.holes = 1 + max((i for i in _holes(self.tree)), default=-1)
+        self.holes = 1 + max((i for i in hole_numbers(self.tree)), default=-1)
 
     # --- vectorised values -------------------------------------------------------------------
     def values(self, space: Space, args: list[np.ndarray], kinds: list[Any]) -> Val:
@@ -110,9 +110,10 @@ class Body:
         return _Build(args, kinds, space).node(self.tree)
 
 
-def _holes(tree: Any) -> list[int]:
+def hole_numbers(tree: Any) -> list[int]:
+    """The hole numbers in a term, in order of appearance."""
     if isinstance(tree, list):
-        return [i for t in tree for i in _holes(t)]
+        return [i for t in tree for i in hole_numbers(t)]
     i = hole_index(tree)
     return [] if i is None else [i]
 

@@ -6,7 +6,7 @@ Format: `{"format": "rasplab-library", "version": 1, "abstractions": [{"name", "
 
 Libraries shipped with rasplab are named instead of a file: `curriculum` is the library the loop
 learned on the `all` suite, bracket curriculum included, in a run that never solved dyck2 (with
-it, dyck2 is found in seconds; `benchmarks/results/library_without_dyck2.json`).
+it, dyck2 is found in seconds).
 """
 from __future__ import annotations
 
