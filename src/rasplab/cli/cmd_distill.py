@@ -109,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
     from rasplab.distill.user_models import is_user_model
 
     _check_args(args)
+    for target in args.model:
+        if ("/" in target or target.endswith((".pt", ".safetensors", ".json"))) and \
+                not Path(target).exists():
+            from rasplab.errors import ModelFileError
+
+            raise ModelFileError(f"model not found: {target}")
     if len(args.model) == 1 and (is_user_model(args.model[0]) or _sequence_options(args)) \
             and (Path(args.model[0]).exists() or args.model[0].endswith((".pt", ".safetensors"))):
         return _run_user_model(args)

@@ -24,6 +24,9 @@ from rasplab.lang.values import ANY
 
 #: share of the prompts held out for the reported agreement when no --test file is given
 HOLD_OUT = 0.2
+#: how much a variation counts in the search against a prompt (variations probe the model off
+#: its training distribution, where its answers say less about the algorithm)
+VARIATION_WEIGHT = 0.3
 
 
 @dataclass
@@ -309,6 +312,8 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
     xs = [x for x in xs if oracle.can_run(len(x))]
     ys = oracle(xs)
     xs, ys = _dedupe(xs, ys)
+    in_prompts = {tuple(map(_k, p)) for p in prompts}
+    weights = [1.0 if tuple(map(_k, x)) in in_prompts else VARIATION_WEIGHT for x in xs]
 
     # white box: attention patterns as selector priors for the engine
     priors: dict = {}
@@ -331,7 +336,8 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         say("searching separator programs")
         end = fmt.end if fmt.end is not None else fmt.specials()[-1]
         found = synthesize_seq2seq(xs, ys, vocab=oracle.tokens, sep_token=oracle.from_token,
-                                   end_token=end, specials=fmt.specials(), budget=budget)
+                                   end_token=end, specials=fmt.specials(), budget=budget,
+                                   weights=weights)
         program, solved, search = found.program, found.solved, "seq2seq"
         parts = {k: str(v) for k, v in (found.stats or {}).items()}
     elif oracle.predict == "next-set":
@@ -353,13 +359,16 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
     on_test = agreement(program, test_x, test_out)
     longer = None
     lo, hi = fmt.max_len + 1, 2 * fmt.max_len
-    longer_x = [x for x in fmt.variations(200, rng, lo, hi) if oracle.can_run(len(x))]
+    # inputs of one fixed length (count's two bounds) have no longer form to try
+    longer_x = [x for x in fmt.variations(200, rng, lo, hi) if oracle.can_run(len(x))] \
+        if fmt.min_len < fmt.max_len else []
     if longer_x:
         longer = agreement(program, longer_x, oracle(longer_x))
     from rasplab.lang.printer import to_rasp
+    from rasplab.synth.seq2seq import _render
 
     result = SequenceDistillResult(
-        program=program, source=to_rasp(program), agreement=on_test.positions,
+        program=program, source=_render(to_rasp, program), agreement=on_test.positions,
         sequence_agreement=on_test.sequences, test=on_test, longer=longer, queries=len(xs),
         seconds=time.monotonic() - t0, search=search,
         model_description=oracle.description, solved_queries=bool(solved), parts=parts)

@@ -104,6 +104,7 @@ def load_hf_folder(folder: Path) -> SequenceModel:
                              "(pip install 'rasplab[hf]')") from None
     _quiet()
     transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
     try:
         config = transformers.AutoConfig.from_pretrained(str(folder), local_files_only=True)
     except Exception as exc:

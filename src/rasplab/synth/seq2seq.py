@@ -39,6 +39,8 @@ from rasplab.lang.values import ANY
 from rasplab.synth.result import SynthResult
 
 NONE = -1  # "nothing selected" in the numpy mirrors
+#: what splitting into a first-position part and a later part costs (one ifelse on `at_sep`)
+SPLIT_COST = 2.0
 ALPHAS, BETAS, GAMMAS = (1, -1, 0), (-2, -1, 0, 1, 2), tuple(range(-3, 4))
 
 
@@ -50,11 +52,13 @@ class Layout:
     sep: list[int]
     start: int  # first input position (1 after a BOS-like special at position 0)
     want: list[dict[int, int]]  # position -> wanted token id, per example
+    weight: list[float]  # how much each example counts (prompts more than variations)
 
-    def positions(self, first: bool) -> list[tuple[int, int, int]]:
-        """(example, position, wanted id) over the first output positions or the later ones."""
+    def positions(self, first: bool | None) -> list[tuple[int, int, int]]:
+        """(example, position, wanted id) over the first output positions, the later ones, or
+        (None) all of them."""
         return [(b, q, w) for b, wants in enumerate(self.want) for q, w in wants.items()
-                if (q == self.sep[b]) == first]
+                if first is None or (q == self.sep[b]) == first]
 
 
 @dataclass
@@ -165,7 +169,7 @@ def _accuracy(values: list[int], wanted: list[int], end: int) -> float:
     return float(np.mean([g == w for g, w in zip(got, wanted)])) if wanted else 1.0
 
 
-def _value_parts(layout: Layout, mirrors: list[Mirror], first: bool, end: int,
+def _value_parts(layout: Layout, mirrors: list[Mirror], first: bool | None, end: int,
                  vocab: Sequence[Any]) -> list[tuple[float, str, list[int], Callable]]:
     """Every value candidate for the regime: (cost, name, values at its positions, builder)."""
     pos = layout.positions(first)
@@ -209,7 +213,7 @@ def _value_parts(layout: Layout, mirrors: list[Mirror], first: bool, end: int,
     for c_id, (_, _, w) in zip(cur, pos):
         votes.setdefault(c_id, Counter())[w] += 1
     table = {k: v.most_common(1)[0][0] for k, v in votes.items()}
-    if len(table) > 1 or first:
+    if len(table) > 1 or first is True:
         vals = [table[c] for c in cur]
         mapping = {vocab[i]: vocab[table.get(i, end)] for i in range(len(vocab))}
 
@@ -220,13 +224,13 @@ def _value_parts(layout: Layout, mirrors: list[Mirror], first: bool, end: int,
     return out
 
 
-def _stop_rules(layout: Layout, mirrors: list[Mirror], first: bool
+def _stop_rules(layout: Layout, mirrors: list[Mirror], first: bool | None
                 ) -> list[tuple[float, str, list[bool], Callable | None]]:
     """When to emit the end token instead of the value: (cost, name, flags, builder)."""
     pos = layout.positions(first)
     rules: list[tuple[float, str, list[bool], Callable | None]] = [
         (0.0, "never", [False] * len(pos), None)]
-    if first:
+    if first is True:
         return rules
     for k in (1, 2, 3):
         flags = [q - layout.sep[e] >= k for e, q, _ in pos]
@@ -251,12 +255,14 @@ def _stop_rules(layout: Layout, mirrors: list[Mirror], first: bool
     return rules
 
 
-def _best_part(layout: Layout, mirrors: list[Mirror], first: bool, end: int,
+def _best_part(layout: Layout, mirrors: list[Mirror], first: bool | None, end: int,
                vocab: Sequence[Any]) -> Part | None:
     pos = layout.positions(first)
     if not pos:
         return None
     wanted = [w for _, _, w in pos]
+    weights = np.array([layout.weight[e] for e, _, _ in pos])
+    weights = weights / weights.sum()
     values = _value_parts(layout, mirrors, first, end, vocab)
     rules = _stop_rules(layout, mirrors, first)
     best: Part | None = None
@@ -264,7 +270,7 @@ def _best_part(layout: Layout, mirrors: list[Mirror], first: bool, end: int,
         got = np.array([end if v == NONE else v for v in vals])
         for rcost, rname, flags, rbuild in rules:
             final = np.where(np.array(flags, dtype=bool), end, got)
-            acc = float(np.mean(final == np.array(wanted)))
+            acc = float(weights @ (final == np.array(wanted)))
             cost = vcost + rcost
             if best is None or acc > best.acc + 1e-12 or (abs(acc - best.acc) <= 1e-12
                                                           and cost < best.cost):
@@ -283,9 +289,11 @@ def _best_part(layout: Layout, mirrors: list[Mirror], first: bool, end: int,
 
 def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, vocab: Sequence[Any],
                        sep_token: Any, end_token: Any, specials: Sequence[Any] = (),
-                       budget: float = 60.0) -> SynthResult:
+                       budget: float = 60.0, weights: Sequence[float] | None = None
+                       ) -> SynthResult:
     """A causal program reproducing `outputs` (ANY where a position is not compared) from
-    `sep_token` on. `vocab` lists the tokens in id order (ranks compare ids)."""
+    `sep_token` on. `vocab` lists the tokens in id order (ranks compare ids); `weights` says
+    how much each example counts (accuracies are weighted means over positions)."""
     from rasplab.synth.bottomup.simplify import to_sexpr_text, to_source
 
     t0 = time.monotonic()
@@ -294,7 +302,7 @@ def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, voc
     ranks = np.array([-1 if t in specials_set else i for i, t in enumerate(vocab)])
     starts = Counter(1 if x and x[0] in specials_set else 0 for x in inputs)
     start = starts.most_common(1)[0][0]
-    ids, seps, wants, keep = [], [], [], []
+    ids, seps, wants, keep, wts = [], [], [], [], []
     for i, (x, y) in enumerate(zip(inputs, outputs)):
         if sep_token not in x:
             continue
@@ -303,11 +311,21 @@ def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, voc
         seps.append(s)
         wants.append({q: code[v] for q, v in enumerate(y) if v is not ANY and v in code})
         keep.append(i)
-    layout = Layout(ids, seps, start, wants)
+        wts.append(1.0 if weights is None else float(weights[i]))
+    layout = Layout(ids, seps, start, wants, wts)
     mirrors = [Mirror(a, s, start, ranks) for a, s in zip(ids, seps)]
     end = code[end_token]
     first = _best_part(layout, mirrors, True, end, vocab)
     rest = _best_part(layout, mirrors, False, end, vocab)
+    both = _best_part(layout, mirrors, None, end, vocab)
+    w_first = sum(layout.weight[e] for e, _, _ in layout.positions(True))
+    w_all = sum(layout.weight[e] for e, _, _ in layout.positions(None))
+    split_acc = ((first.acc * w_first if first else 0)
+                 + (rest.acc * (w_all - w_first) if rest else 0)) / max(w_all, 1e-12)
+    split_cost = (first.cost if first else 0) + (rest.cost if rest else 0) + SPLIT_COST
+    if both is not None and (both.acc >= split_acc - 1e-12 and both.cost <= split_cost
+                             or both.acc > split_acc):
+        first, rest = None, both
     bld = Builder(vocab, sep_token, start, end_token, specials_set)
     parts = [p for p in (first, rest) if p is not None]
     if not parts:
@@ -320,11 +338,9 @@ def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, voc
     else:
         body = parts[0].build(bld)
     program = causal(body.named("next_token"))
-    n_pos = sum(len(w) for w in wants)
-    n_first = len(layout.positions(True))
-    acc = ((first.acc * n_first if first else 0) + (rest.acc * (n_pos - n_first) if rest else 0)
-           ) / max(n_pos, 1)
-    return SynthResult(program=program, source=to_source(program), sexpr=to_sexpr_text(program),
+    acc = split_acc if first is not None else rest.acc if rest is not None else 0.0
+    return SynthResult(program=program, source=_render(to_source, program),
+                       sexpr=_render(to_sexpr_text, program),
                        solved=acc == 1.0, accuracy=acc, seconds=time.monotonic() - t0,
                        candidates=len(ALPHAS) * len(BETAS) * len(GAMMAS) + 8,
                        method="seq2seq",
@@ -337,3 +353,10 @@ def _const(value: Any) -> Any:
     from rasplab.lang.functions import Const
 
     return Const(value)
+
+
+def _render(printer: Callable[[Node], str], program: Node) -> str:
+    try:
+        return printer(program)
+    except Exception as exc:  # a printer that lacks a node type must not lose the program
+        return f"# (unprintable: {exc})"
