@@ -40,3 +40,9 @@ def test_causal_source_compiles_saves_and_runs(tmp_path, capsys):
     assert main(["run", str(src), "--json", "abcab"]) == 0
     from_model, from_source = capsys.readouterr().out.splitlines()
     assert json.loads(from_model) == json.loads(from_source) == evaluate(program, ["abcab"])[0]
+
+    cli_model = tmp_path / "cli.safetensors"
+    assert main(["compile", str(src), "--vocab", "a", "b", "c", "--max-len", "6", "--json",
+                 "-o", str(cli_model)]) == 0
+    assert json.loads(capsys.readouterr().out)["causal"] is True
+    assert load_compiled(cli_model).predict(inputs) == model.predict(inputs)
