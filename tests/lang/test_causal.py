@@ -326,6 +326,9 @@ def test_causal_declaration_wraps_every_sop():
     assert evaluate(program["bigger"], ["cadb"]) == [["-", "c", "-", "c"]]
     assert evaluate(program["n"], ["abc"]) == [[1, 2, 3]]
     assert load_program(CAUSAL_SOURCE, "hist", prelude=False) == program["hist"]
+    with_library = parse(CAUSAL_SOURCE)  # library names read through a causal file
+    assert evaluate(with_library["hist"], ["aa"]) == [[1, 2]]
+    assert isinstance(with_library["length"], Causal)
 
 
 def test_causal_file_loaded_and_run_inside_source(tmp_path):

@@ -91,7 +91,8 @@ class Program:
         if name in self.env:
             return self.env[name]
         if self.base is not None and self.base.has(name):
-            return self.base.lookup(name)
+            value = self.base.lookup(name)  # a library name, seen from a causal file: causal
+            return causal(value) if self.causal and isinstance(value, SOp) else value
         raise RaspNameError(f"{self.file or '<source>'}: no name {name!r} in the program")
 
     def __contains__(self, name: str) -> bool:
