@@ -118,3 +118,13 @@ def test_model_files_run_through_their_own_predict(tmp_path, capsys):
     assert got == model.predict([list(x) for x in xs])
     r = cli("run", str(trained), "abz")
     assert r.returncode == 2 and "'z' at position 2" in r.stderr
+
+
+def test_causal_rasp_file_runs_causally(tmp_path, capsys):
+    src = tmp_path / "running.rasp"
+    src.write_text("causal;\n"
+                   "hist = selector_width(select(tokens, tokens, ==));\n"
+                   "biggest = aggregate_max(select(tokens, tokens, TRUE), tokens);\n")
+    assert main(["run", str(src), "acbab"]) == 0
+    assert main(["run", f"{src}:hist", "--json", "abab"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["acbab -> a c c c c", "[1, 1, 2, 2]"]

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from rasplab.errors import RaspRuntimeError
+from rasplab.errors import RaspRuntimeError, RaspSyntaxError
 from rasplab.lang import (
     EQ,
     FALSE,
@@ -33,12 +33,18 @@ from rasplab.lang import (
     indices,
     is_causal,
     length,
+    load_program,
+    parse,
     select,
+    to_python,
+    to_rasp,
+    to_rasp_expr,
     tokens,
 )
 from rasplab.lang import evaluator as evaluator_module
-from rasplab.lang.ast import Select
+from rasplab.lang.ast import Select, uncausal
 from rasplab.lang.evaluator import Batch
+from rasplab.lang.sexpr import from_sexpr, to_sexpr
 
 PREDICATES = [EQ, NE, LT, LE, GT, GE, TRUE, FALSE, lambda k, q: (k + q) % 2 == 0]
 
@@ -293,3 +299,123 @@ def test_best_aggregate_node_fields():
     assert node.default is None and node.encoding is not None
     with pytest.raises(TypeError):
         AggregateBest(tokens, tokens)  # type: ignore[arg-type]
+
+
+def test_uncausal_removes_every_marker():
+    body = aggregate_max(select(tokens, tokens, GT), indices) + length
+    assert uncausal(causal(body)) == body
+    assert uncausal(body + causal(length)) == body + length
+    assert not is_causal(uncausal(causal(body)))
+
+
+# --- the .rasp front end -----------------------------------------------------------------------
+CAUSAL_SOURCE = """# running histogram and the smallest larger token seen so far
+causal;
+hist = selector_width(select(tokens, tokens, ==));
+bigger = aggregate_min(select(tokens, tokens, >), tokens, "-");
+n = length;
+"""
+
+
+def test_causal_declaration_wraps_every_sop():
+    program = parse(CAUSAL_SOURCE, prelude=False)
+    assert program.causal
+    assert all(isinstance(program[name], Causal) for name in ("hist", "bigger", "n"))
+    assert program.last == program["n"] and program.last_node == program["n"]
+    assert evaluate(program["hist"], ["abab"]) == [[1, 1, 2, 2]]
+    assert evaluate(program["bigger"], ["cadb"]) == [["-", "c", "-", "c"]]
+    assert evaluate(program["n"], ["abc"]) == [[1, 2, 3]]
+    assert load_program(CAUSAL_SOURCE, "hist", prelude=False) == program["hist"]
+    with_library = parse(CAUSAL_SOURCE)  # library names read through a causal file
+    assert evaluate(with_library["hist"], ["aa"]) == [[1, 2]]
+    assert isinstance(with_library["length"], Causal)
+
+
+def test_causal_file_loaded_and_run_inside_source(tmp_path):
+    path = tmp_path / "prefix.rasp"
+    path.write_text(CAUSAL_SOURCE)
+    assert evaluate(load_program(path, "n"), ["ab"]) == [[1, 2]]
+    program = parse(f'load "{path.with_suffix("")}";\nwidths = hist;\n', file=str(tmp_path / "x"))
+    assert isinstance(program["widths"], Causal)
+    # an s-op called on an input inside a causal file runs causally
+    inline = parse('causal;\nout = selector_width(select(tokens, tokens, ==))("aa");\n')
+    assert inline["out"] == [1, 2]
+
+
+@pytest.mark.parametrize("source, line, column", [
+    ("x = tokens;\ncausal;\n", 2, 1),
+    ("x = tokens;\n\n  causal;", 3, 3),
+    ('load "hist";\ncausal;\n', 2, 1),
+    ("def f(a) {\n  causal;\n  return a;\n}\ny = f(tokens);\n", 2, 3),
+    ("for i in [1] {\n causal;\n}\n", 2, 2),
+])
+def test_misplaced_causal_declaration_is_located(source, line, column):
+    with pytest.raises(RaspSyntaxError, match="first statement") as err:
+        parse(source)
+    assert (err.value.line, err.value.column) == (line, column)
+
+
+def test_without_the_declaration_nothing_changes():
+    program = parse("causal = 2;\nn = length + causal;\n", prelude=False)
+    assert not program.causal and not isinstance(program.last, Causal)
+    assert evaluate(program.last, ["abc"]) == [[5, 5, 5]]
+
+
+def test_best_aggregate_calls_in_source():
+    src = """
+    sel = select(tokens, tokens, TRUE);
+    a = aggregate_max(sel, tokens);
+    b = aggregate_min(sel, indices, "none");
+    c = aggregate_max(sel, indices, None, tokens);
+    d = aggregate_max(select(tokens, tokens, FALSE), tokens, 0);
+    """
+    program = parse(src, prelude=False)
+    sel = select(tokens, tokens, TRUE)
+    assert program["a"] == aggregate_max(sel, tokens).named("a")
+    assert program["c"] == aggregate_max(sel, indices, score=tokens)
+    assert evaluate(program["a"], ["acb"]) == [["c"] * 3]
+    assert evaluate(program["b"], ["acb"]) == [[0] * 3]
+    assert evaluate(program["c"], ["acb"]) == [[1] * 3]
+    assert evaluate(program["d"], ["ab"]) == [[0, 0]]
+    with pytest.raises(RaspSyntaxError, match="aggregate_max takes 2 to 4 arguments"):
+        parse("x = aggregate_max(select(tokens, tokens, ==));", prelude=False)
+    with pytest.raises(RaspSyntaxError, match="needs a selector"):
+        parse("x = aggregate_min(tokens, tokens);", prelude=False)
+
+
+# --- printers ----------------------------------------------------------------------------------
+SORT_NEXT = causal(aggregate_min(select(tokens, tokens, GT) & select(indices, indices, LT),
+                                 tokens, default="_"))
+MAJORITY = causal(aggregate_max(select(tokens, tokens, TRUE), tokens,
+                                score=SelectorWidth(select(tokens, tokens, EQ))))
+
+
+@pytest.mark.parametrize("program", [SORT_NEXT, MAJORITY, causal(length + indices),
+                                     aggregate_max(select(tokens, tokens, LT), indices, 0)])
+def test_printers_round_trip(program):
+    text = to_rasp(program)
+    assert text.startswith("causal;\n") == isinstance(program, Causal)
+    assert parse(text, prelude=False).last == program
+    namespace: dict = {}
+    exec(to_python(program), namespace)
+    assert namespace["program"] == program
+    assert from_sexpr(to_sexpr(program)) == program
+    inputs = ["abcab", "ba"]
+    assert evaluate(parse(text).last, inputs) == evaluate(program, inputs)
+
+
+def test_printed_forms():
+    assert to_rasp(SORT_NEXT) == ("causal;\n"
+                                  "sel_1 = select(tokens, tokens, >);\n"
+                                  "sel_2 = select(indices, indices, <);\n"
+                                  'program = aggregate_min(sel_1 and sel_2, tokens, "_");\n')
+    assert "program = causal(best_1)" in to_python(SORT_NEXT)
+    assert to_sexpr(SORT_NEXT) == ('(causal (aggregate_min (and (select tokens tokens gt) '
+                                   '(select indices indices lt)) tokens "_" tokens))')
+    assert to_rasp_expr(causal(aggregate_max(select(tokens, tokens, TRUE), indices))) == (
+        "causal(aggregate_max(select(tokens, tokens, TRUE), indices))")
+    # a marker below the root: the whole program is causal, and the source says so once
+    assert to_rasp(length + causal(length)) == "causal;\nprogram = categorical(length + length);\n"
+    # the s-expression reader takes the short forms too
+    assert from_sexpr("(aggregate_max (select tokens tokens true) indices)") == aggregate_max(
+        select(tokens, tokens, TRUE), indices)

@@ -22,6 +22,7 @@ from rasplab.errors import CompileError, describe_node
 from rasplab.lang.ast import (
     NUMERICAL,
     Aggregate,
+    AggregateBest,
     Full,
     IndicesType,
     LengthType,
@@ -36,8 +37,9 @@ from rasplab.lang.ast import (
     SequenceMap,
     SOp,
     TokensType,
+    indices,
 )
-from rasplab.lang.evaluator import _key
+from rasplab.lang.evaluator import _key, natural_ranks
 
 #: relative tolerance when checking that a numerical function is affine / additive
 AFFINE_TOL = 1e-12
@@ -378,6 +380,37 @@ class Lowering:
         self.ops.append(op)
         rep = self._one_hot(op.out, [node.default] + [v for v, _ in others])
         return self._finish(node, rep)
+
+    def _lower_AggregateBest(self, node: AggregateBest) -> Rep:
+        """Hard attention. With R score ranks, n = max_len, a query's score for key k is
+        (R + 1) * selected + rank(k) - k / 2n, and R for BOS: a selected key beats BOS by more
+        than 1/2, BOS beats an unselected key by at least 1, a better rank wins by more than 1/2
+        and the earlier of equal ranks by 1/2n. Scaled by n, the smallest gap is worth
+        attention.SCALE / 2 in the logits, as the other heads' BOS margin."""
+        score = self.cat_view(node.score)
+        try:
+            ranks = natural_ranks(score.values)
+        except TypeError:
+            raise CompileError(f"the scores of {describe_node(node)} do not compare "
+                               f"({score.values[:4]!r}...)") from None
+        top = max(ranks, default=0)
+        ranks = ranks if node.maximise else [top - r for r in ranks]
+        if indices not in self.reps:  # the tie-break reads positions
+            self.reps[indices] = self._lower_IndicesType(indices)  # type: ignore[arg-type]
+        position = self.cat_view(indices)  # type: ignore[arg-type]
+        n, n_ranks = float(self.max_len), top + 1
+        pairs = [(q * ((n_ranks + 1) * n), k) for q, k in self.selector_pairs(node.selector, node)]
+        pairs.append((self.ctx.NB * n, lin_sum([ind * float(r) for r, ind in
+                                                zip(ranks, score.ind)])))
+        pairs.append((self.ctx.NB * -0.5, lin_sum([ind * float(i) for i, ind in
+                                                   zip(position.values, position.ind)])))
+        src = self.cat_view(node.sop)
+        others = [(v, ind) for v, ind in zip(src.values, src.ind)
+                  if _key(v) != _key(node.default)]
+        op = head(self.ctx, self._label(node), node, pairs, [ind for _, ind in others],
+                  nonneg=True, bos_score=n_ranks * n, kind="best")
+        self.ops.append(op)
+        return self._finish(node, self._one_hot(op.out, [node.default] + [v for v, _ in others]))
 
     def _lower_SelectorWidth(self, node: SelectorWidth) -> Rep:
         return self._width(node, self.selector_pairs(node.selector, node), self.values[node])
