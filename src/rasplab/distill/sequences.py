@@ -100,9 +100,18 @@ def run_program(program: Node, xs: list[list[Any]]) -> list[list[Any] | None]:
         return out
 
 
-def agreement(program: Node, xs: list[list[Any]], want: list[list[Any]]) -> Agreement:
-    """Agreement over the compared positions (those not ANY) of each sequence."""
-    got = run_program(program, xs)
+def agreement(program: Node, xs: list[list[Any]], want: list[list[Any]],
+              causal: bool = True) -> Agreement:
+    """Agreement over the compared positions (those not ANY) of each sequence. A causal program
+    runs on each sequence up to its last compared position (what follows cannot change it)."""
+    if causal:
+        cut = [max([i for i, v in enumerate(w) if v is not ANY], default=len(x) - 1) + 1
+               for x, w in zip(xs, want)]
+        got = run_program(program, [x[:c] for x, c in zip(xs, cut)])
+        got = [None if g is None else list(g) + [ANY] * (len(x) - len(g))
+               for g, x in zip(got, xs)]
+    else:
+        got = run_program(program, xs)
     pos_ok = pos_n = 0
     seq_ok: list[bool] = []
     by_len: dict[int, list[bool]] = {}
@@ -356,14 +365,14 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
     say("verifying")
     test_out = oracle([x for x in test if oracle.can_run(len(x))])
     test_x = [x for x in test if oracle.can_run(len(x))]
-    on_test = agreement(program, test_x, test_out)
+    on_test = agreement(program, test_x, test_out, causal_mode)
     longer = None
     lo, hi = fmt.max_len + 1, 2 * fmt.max_len
     # inputs of one fixed length (count's two bounds) have no longer form to try
     longer_x = [x for x in fmt.variations(200, rng, lo, hi) if oracle.can_run(len(x))] \
         if fmt.min_len < fmt.max_len else []
     if longer_x:
-        longer = agreement(program, longer_x, oracle(longer_x))
+        longer = agreement(program, longer_x, oracle(longer_x), causal_mode)
     from rasplab.lang.printer import to_rasp
     from rasplab.synth.seq2seq import _render
 
