@@ -167,7 +167,8 @@ def loss_fn(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
     if batch.sets is None:
         return F.cross_entropy(logits.flatten(0, 1), batch.labels.flatten(), ignore_index=-100)
     per = F.binary_cross_entropy_with_logits(logits, batch.sets, reduction="none").mean(-1)
-    return per[batch.mask].mean()
+    weight = batch.mask.to(per.dtype)  # a product, not boolean indexing: deterministic on CUDA
+    return (per * weight).sum() / weight.sum()
 
 
 @torch.no_grad()
@@ -319,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--all", action="store_true", help="every task")
     p.add_argument("--out", required=True, type=Path)
     for flag in ("layers", "d_model", "heads", "steps", "batch", "seed", "vocab_size", "min_len",
-                 "max_len", "long_max_len", "n_positions", "eval_every"):
+                 "max_len", "long_max_len", "n_positions", "eval_every", "n_test", "n_prompts"):
         p.add_argument("--" + flag.replace("_", "-"), type=int, dest=flag)
     p.add_argument("--lr", type=float)
     p.add_argument("--time-limit", type=float, dest="time_limit")

@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--all", action="store_true")
     p.add_argument("--out", required=True, type=Path)
     for flag in ("layers", "d_model", "heads", "steps", "batch", "seed", "vocab_size", "min_len",
-                 "max_len", "eval_every"):
+                 "max_len", "eval_every", "n_test", "n_prompts"):
         p.add_argument("--" + flag.replace("_", "-"), type=int, dest=flag)
     p.add_argument("--lr", type=float)
     p.add_argument("--act-fn", choices=["relu", "gelu"], dest="act_fn")
