@@ -289,7 +289,8 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                     raise Solved
                 if bar is not None:
                     bar.n = round(min(budget, time.monotonic() - start), 1)
-                    bar.set_postfix(cost=cost, candidates=base + count, best=driver.best_acc,
+                    best = "-" if driver.best_acc < 0 else f"{driver.best_acc:.3f}"
+                    bar.set_postfix(cost=cost, candidates=base + count, best=best,
                                     refresh=False)
                     bar.refresh()
             enum = Enumerator(space, bank, goal, grammar, deadline, tick)

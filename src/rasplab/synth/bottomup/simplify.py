@@ -27,6 +27,7 @@ from rasplab.lang.ast import (
     walk,
 )
 from rasplab.lang.functions import COMPARISONS, Const, Fn, Slot
+from rasplab.synth.bottomup.tables import total_table
 
 _LEAVES = (TokensType, IndicesType, LengthType, Full)
 _OP_WORDS = {"add": "plus", "sub": "minus", "mul": "times", "div": "over", "mod": "mod",
@@ -38,8 +39,22 @@ _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=
 
 
 def finish(program: Node) -> Node:
-    """The program with intermediate steps named (meaning unchanged)."""
-    return name_steps(program)
+    """The program with its lookup tables made total (see `tables`) and intermediate steps
+    named; on every input the examples could hold, the meaning is unchanged."""
+    return name_steps(total_tables(program))
+
+
+def total_tables(program: Node) -> Node:
+    """A copy whose every lookup table over one s-op runs on any key (`tables.total_table`)."""
+    rebuilt: dict[int, Node] = {}
+    for node in walk(program):
+        new = _rebuild(node, rebuilt)
+        if isinstance(new, Map) and new.fn.op == "table" and new.fn.args == (Slot(0),):
+            total = total_table(new.arg, new.fn, new.encoding)
+            if total is not None:
+                new = total.named(new.name) if new.name else total
+        rebuilt[id(node)] = new
+    return rebuilt[id(program)]
 
 
 # --- naming ---------------------------------------------------------------------------------
