@@ -26,8 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from rasplab.tasks import get_task, write_examples
-    from rasplab.tasks.examples import dumps_example
+    from rasplab.tasks import format_examples, get_task, write_examples
 
     task = get_task(args.task)
     if args.n < 1:
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         status = 130
     inputs = inputs[: len(outputs)]
     if args.out is None:
-        sys.stdout.writelines(dumps_example(x, y) + "\n" for x, y in zip(inputs, outputs))
+        sys.stdout.write(format_examples(inputs, outputs))
         return status
     write_examples(args.out, inputs, outputs)
     lengths = [len(x) for x in inputs] or [0]
