@@ -63,11 +63,17 @@ def _close(a: float, b: float) -> bool:
 
 
 def _affine(xs: list[float], ys: list[float]) -> tuple[float, float] | None:
-    """(a, b) with y = a x + b on every point, if such exist."""
-    if len(xs) == 1:
+    """(a, b) with y = a x + b on every point, if such exist (equal xs, such as 1 and 1.0 of
+    one value set, must give equal ys)."""
+    first: dict[float, float] = {}
+    for x, y in zip(xs, ys):
+        if not _close(first.setdefault(x, y), y):
+            return None
+    if len(first) == 1:
         return 0.0, ys[0]
-    a = (ys[1] - ys[0]) / (xs[1] - xs[0])
-    b = ys[0] - a * xs[0]
+    (x0, y0), (x1, y1) = list(first.items())[:2]
+    a = (y1 - y0) / (x1 - x0)
+    b = y0 - a * x0
     if all(_close(a * x + b, y) for x, y in zip(xs, ys)):
         return a, b
     return None
@@ -122,6 +128,44 @@ class Lowering:
             return False
         vals = self.values.get(node)
         return vals is None or all(is_numeric(v) for v in vals)
+
+    def _foldable(self, node: SOp) -> bool:
+        """Whether the node may live as one numerical functional: it is numerical, or (whatever
+        its annotation) its values are known numbers that stay apart as floats, so a reader that
+        needs the value itself maps the float back to it. An int and a float of equal value may
+        share one (as the numerical aggregates' sets do: a default 0 beside means 0.0); a bool
+        may not share with a number."""
+        if self._wants_num(node):
+            return True
+        vals = self.values.get(node)
+        if not vals or not all(is_numeric(v) for v in vals):
+            return False
+        kinds: dict[float, set[bool]] = {}
+        for v in vals:
+            kinds.setdefault(float(v), set()).add(isinstance(v, bool))
+        return all(len(k) == 1 for k in kinds.values())
+
+    def _fold_pays(self, node: SOp, reps: list[Rep], fn: Callable) -> bool:
+        """Whether folding a sequence map into a functional is no larger than its AND table.
+
+        A numerical argument would need its own one-hot view to enter a table, so folding always
+        pays then. Over categorical arguments only, a non-numerical node folds when the steps a
+        later one-hot view of it costs (two units between neighbouring values) are no more than
+        the table's units (argument tuples not giving its most common value)."""
+        if self._wants_num(node) or any(isinstance(r, NumRep) for r in reps):
+            return True
+        total = math.prod(len(r.values) for r in reps)  # type: ignore[union-attr]
+        if total > MAX_PRODUCT:
+            return True
+        counts: dict[Any, int] = {}
+        for combo in itertools.product(*(r.values for r in reps)):  # type: ignore[union-attr]
+            try:
+                key = _key(fn(*combo))
+            except Exception:
+                continue
+            counts[key] = counts.get(key, 0) + 1
+        table_units = sum(counts.values()) - max(counts.values(), default=0)
+        return 2 * (len(self.values[node]) - 1) <= table_units  # type: ignore[arg-type]
 
     def _as_num(self, rep: Rep) -> NumRep:
         if isinstance(rep, NumRep):
@@ -215,7 +259,7 @@ class Lowering:
             out.of_base = [None if rep.of_base[b] is None else index_of[rep.of_base[b]]
                            for b in range(len(rep.of_base))]  # type: ignore[index, arg-type]
             return self._finish(node, out)
-        if self._wants_num(node):
+        if self._foldable(node):  # an affine map of a number is a functional: no layer
             folded = self._affine_map(node, arg, rep, fn)
             if folded is not None:
                 return folded
@@ -259,7 +303,7 @@ class Lowering:
         if all(isinstance(r, CatRep) and r.base is not None for r in reps) and len(
                 {r.base for r in reps}) == 1:  # type: ignore[union-attr]
             return self._map(node, reps[0].base, self._through_base(reps, fn))  # type: ignore
-        if self._wants_num(node):
+        if self._foldable(node) and self._fold_pays(node, reps, fn):
             folded = self._additive(node, distinct, fn)
             if folded is not None:
                 return folded
