@@ -15,7 +15,7 @@ import numpy as np
 
 from rasplab.compiler.attention import conjunction, head, table_pairs
 from rasplab.compiler.graph import Graph, selector_leaves
-from rasplab.compiler.mlp import and_table, numeric_lookup
+from rasplab.compiler.mlp import InseparableValues, and_table, numeric_lookup
 from rasplab.compiler.residual import CatRep, Ctx, Lin, NumRep, Op, Rep, Space, lin_sum
 from rasplab.compiler.values import MAX_PRODUCT, ValueSet, aggregate_mode, is_numeric
 from rasplab.errors import CompileError, describe_node
@@ -79,12 +79,23 @@ def _affine(xs: list[float], ys: list[float]) -> tuple[float, float] | None:
     return None
 
 
+class _Unfold(Exception):
+    """A folded non-numerical node's values could not be told apart by a reader: lower again
+    with that node as a table (whose entries keep the interpreter's exact floats)."""
+
+    def __init__(self, node: Node):
+        super().__init__(describe_node(node))
+        self.node = node
+
+
 class Lowering:
     """Walks the graph children-first, building one representation per s-op."""
 
     def __init__(self, graph: Graph, values: dict[Node, ValueSet], vocab: list[Any],
-                 max_len: int):
+                 max_len: int, no_fold: frozenset[Node] = frozenset()):
         self.graph, self.values, self.vocab, self.max_len = graph, values, vocab, max_len
+        #: non-numerical nodes that stay tables; `folded`: those that became functionals
+        self.no_fold, self.folded = no_fold, set()
         self.ctx = Ctx(Space("one", 1), Space("bos", 1))
         self.reps: dict[Node, Rep] = {}
         self.cat_views: dict[Any, CatRep] = {}
@@ -98,6 +109,8 @@ class Lowering:
             if isinstance(node, SOp):
                 method = getattr(self, "_lower_" + type(node).__name__)
                 rep = method(node)
+                if isinstance(rep, NumRep) and not self._wants_num(node):
+                    self.folded.add(node)
                 if isinstance(rep, CatRep) and rep.base is None:  # its own base
                     rep.base, rep.of_base = node, list(range(len(rep.values)))
                 self.reps[node] = rep
@@ -138,7 +151,7 @@ class Lowering:
         if self._wants_num(node):
             return True
         vals = self.values.get(node)
-        if not vals or not all(is_numeric(v) for v in vals):
+        if node in self.no_fold or not vals or not all(is_numeric(v) for v in vals):
             return False
         kinds: dict[float, set[bool]] = {}
         for v in vals:
@@ -198,11 +211,22 @@ class Lowering:
             return rep
         if node not in self.cat_views:
             orig = self._originals(node)
-            op, view = numeric_lookup(self.ctx, self._label(node, ":onehot"), node, rep.lin,
-                                      list(orig), lambda t: orig[t], "cat")
+            op, view = self._lookup(node, self._label(node, ":onehot"), node, rep.lin,
+                                    list(orig), lambda t: orig[t], "cat")
             self.ops.append(op)
             self.cat_views[node] = view  # type: ignore[assignment]
         return self.cat_views[node]
+
+    def _lookup(self, arg: SOp, label: str, node: Node, x: Lin, xs: list[float],
+                f: Callable[[float], Any], out_kind: str) -> tuple[Op, Rep]:
+        """numeric_lookup of `arg`'s value; if a fold of arg made the lookup impossible, asks
+        (through _Unfold) for arg as a table instead."""
+        try:
+            return numeric_lookup(self.ctx, label, node, x, xs, f, out_kind)
+        except InseparableValues:
+            if arg in self.folded:
+                raise _Unfold(arg) from None
+            raise
 
     def _joint(self, nodes: list[SOp], where: Node) -> CatRep:
         """Indicators of tuples of values of several s-ops (an AND table), for one head."""
@@ -265,8 +289,8 @@ class Lowering:
                 return folded
         orig = self._originals(arg)
         kind = "num" if self._wants_num(node) else "cat"
-        op, out = numeric_lookup(self.ctx, self._label(node), node, rep.lin, list(orig),
-                                 lambda t: fn(orig[t]), kind)
+        op, out = self._lookup(arg, self._label(node), node, rep.lin, list(orig),
+                               lambda t: fn(orig[t]), kind)
         self.ops.append(op)
         return out
 
@@ -458,5 +482,11 @@ def _selects(selector: Selector, keys: dict[SOp, Any], queries: dict[SOp, Any]) 
 
 
 def lower(graph: Graph, values: dict[Node, ValueSet], vocab: list[Any], max_len: int) -> Lowered:
-    """Representations and ops for every s-op of the graph."""
-    return Lowering(graph, values, vocab, max_len).run()
+    """Representations and ops for every s-op of the graph (lowered again, with a folded node
+    kept as a table, whenever a reader cannot tell that node's values apart)."""
+    no_fold: frozenset[Node] = frozenset()
+    while True:
+        try:
+            return Lowering(graph, values, vocab, max_len, no_fold).run()
+        except _Unfold as unfold:
+            no_fold = no_fold | {unfold.node}
