@@ -1,7 +1,8 @@
 """Pass 3: lowering — each s-op becomes residual functionals, and the ops that write them.
 
-Categorical maps and additive numerical maps fold into functionals (no layer); other maps and
-sequence maps become MLP lookup tables; aggregates and selector widths become attention heads.
+Categorical maps, and additive maps of numbers whatever their annotation, fold into functionals
+(no layer); other maps and sequence maps become MLPs (steps over a number's known values, AND
+tables over categorical tuples); aggregates and selector widths become attention heads.
 Whatever cannot be represented exactly raises CompileError naming the node.
 """
 from __future__ import annotations
