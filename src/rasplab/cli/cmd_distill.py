@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "them in training; queries keep their format")
     g.add_argument("--test", metavar="FILE",
                    help="JSONL like --prompts, used only for the reported agreement")
+    g.add_argument("--reference", metavar="MODULE:FUNCTION",
+                   help="ground truth: a function from a sequence (as the program sees it) to "
+                        "the right output at each position (module name or path/file.py)")
     p.add_argument("--n", type=int, default=200, help="inputs to query first (default 200)")
     p.add_argument("--timeout", type=float, default=60.0, help="search budget in seconds")
     p.add_argument("--held-out", type=int, default=1000, help="fresh inputs for verification")
@@ -209,6 +212,9 @@ def _run_user_model(args: argparse.Namespace) -> int:
     classes = read_token_list(args.classes, "classes") if args.classes else None
     prompts = read_sequences(args.prompts, "prompts") if args.prompts else None
     test = read_sequences(args.test, "test") if args.test else None
+    from rasplab.distill.sequences import load_reference
+
+    reference = load_reference(args.reference) if args.reference else None
     model = load_user_model(target, args.config)
     predict = args.predict or ("classes" if classes is not None or model.kind == "tl"
                                and model.n_out != len(tokens) else "next")
@@ -232,7 +238,7 @@ def _run_user_model(args: argparse.Namespace) -> int:
             print(f"# {msg}", file=sys.stderr, flush=True)
     result = distill_sequences(oracle, prompts, test=test, budget=args.timeout, n=args.n,
                                seed=args.seed, out_dir=out_dir, progress=say,
-                               where=args.prompts or "prompts")
+                               where=args.prompts or "prompts", reference=reference)
     if args.json:
         print_json(result.summary())
     else:
@@ -244,6 +250,11 @@ def _run_user_model(args: argparse.Namespace) -> int:
             print(f"# longer than the prompts ({result.longer.n} sequences): "
                   f"{100 * result.longer.positions:.1f}% of positions, "
                   f"{100 * result.longer.sequences:.1f}% of sequences")
+        if result.truth:
+            g = result.truth
+            print(f"# ground truth: program {100 * g['program_correct']:.1f}%, model "
+                  f"{100 * g['model_correct']:.1f}%; model wrong and program right on "
+                  f"{g['model_wrong_program_right']} sequences")
         if not result.solved_queries:
             print("# no program fitted every query; this is the closest found")
         print(f"# report: {result.report}  ({result.seconds:.1f} s)", file=sys.stderr)

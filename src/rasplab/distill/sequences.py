@@ -63,6 +63,8 @@ class SequenceDistillResult:
     solved_queries: bool
     report: str | None = None
     parts: dict[str, str] = field(default_factory=dict)
+    #: against a ground truth (--reference), on the test sequences
+    truth: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         return {"program": self.source, "agreement": self.agreement,
@@ -72,7 +74,7 @@ class SequenceDistillResult:
                 "test": self.test.to_json(), "queries": self.queries,
                 "seconds": self.seconds, "search": self.search, "model": self.model_description,
                 "solved_queries": self.solved_queries, "parts": self.parts,
-                "report": self.report}
+                "ground_truth": self.truth, "report": self.report}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -292,8 +294,14 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
                       test: list[list[Any]] | None = None, budget: float = 60.0,
                       n: int = 300, seed: int = 0, out_dir: str | Path | None = None,
                       progress: Callable[[str], None] | None = None,
-                      where: str = "prompts") -> SequenceDistillResult:
-    """Distil a sequence model queried through `prompts` (whole sequences as it saw them)."""
+                      where: str = "prompts",
+                      reference: Callable[[list[Any]], list[Any]] | None = None
+                      ) -> SequenceDistillResult:
+    """Distil a sequence model queried through `prompts` (whole sequences as it saw them).
+
+    `reference` (a sequence -> the right output at each position) adds ground truth: how often
+    program and model are right on the test sequences, and where the model errs but the
+    program does not."""
     t0 = time.monotonic()
     say = progress or (lambda msg: None)
     rng = np.random.default_rng(seed)
@@ -381,10 +389,68 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         sequence_agreement=on_test.sequences, test=on_test, longer=longer, queries=len(xs),
         seconds=time.monotonic() - t0, search=search,
         model_description=oracle.description, solved_queries=bool(solved), parts=parts)
+    if reference is not None:
+        result.truth = ground_truth(program, test_x, test_out, reference, causal_mode)
     if out_dir is not None:
         result.report = str(write_sequence_report(result, Path(out_dir), oracle))
     result.seconds = time.monotonic() - t0
     return result
+
+
+def ground_truth(program: Node, xs: list[list[Any]], model_out: list[list[Any]],
+                 reference: Callable[[list[Any]], list[Any]], causal: bool) -> dict[str, Any]:
+    """Program and model against the reference on the compared positions of each sequence."""
+    truth = []
+    for x, m in zip(xs, model_out):
+        try:
+            t = list(reference(list(x)))
+        except Exception as exc:
+            raise RaspLabError(f"the reference failed on {x!r}: {exc}") from None
+        if len(t) != len(x):
+            raise RaspLabError(f"the reference gave {len(t)} outputs for an input of "
+                               f"{len(x)} tokens")
+        truth.append([v if w is not ANY else ANY for v, w in zip(t, m)])
+    prog = agreement(program, xs, truth, causal)
+    model_ok = [all(_same(a, b) for a, b in zip(m, t)) for m, t in zip(model_out, truth)]
+    prog_run = run_program(program, xs) if not causal else None
+    prog_ok = []
+    for i, (x, t) in enumerate(zip(xs, truth)):
+        single = agreement(program, [x], [t], causal) if causal else None
+        prog_ok.append(single.sequences == 1.0 if single else
+                       prog_run[i] is not None and all(_same(a, b)
+                                                       for a, b in zip(prog_run[i], t)))
+    return {"program_correct": prog.sequences,
+            "model_correct": float(np.mean(model_ok)) if model_ok else 0.0,
+            "model_wrong_program_right": sum(p and not m for p, m in zip(prog_ok, model_ok)),
+            "program_wrong_model_right": sum(m and not p for p, m in zip(prog_ok, model_ok))}
+
+
+def load_reference(spec: str) -> Callable[[list[Any]], list[Any]]:
+    """`module:function` (importable, or a `path/to/file.py:function`) as a reference."""
+    import importlib
+    import importlib.util
+
+    module_name, _, attr = spec.rpartition(":")
+    if not module_name or not attr:
+        raise RaspLabError(f"--reference {spec!r}: expected module:function")
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            if not path.exists():
+                raise RaspLabError(f"--reference: file not found: {path}")
+            loaded = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(loaded)  # type: ignore[arg-type]
+            loaded.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            module = importlib.import_module(module_name)
+    except RaspLabError:
+        raise
+    except Exception as exc:
+        raise RaspLabError(f"--reference {spec!r}: cannot import {module_name} ({exc})") from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise RaspLabError(f"--reference {spec!r}: {module_name} has no function {attr!r}")
+    return fn
 
 
 def _strip_bos(oracle: SequenceOracle, p: list[Any]) -> list[Any]:
@@ -422,6 +488,12 @@ def write_sequence_report(result: SequenceDistillResult, out_dir: Path,
                       f"positions, {100 * lo.sequences:.1f}% of sequences.", "",
                   "| length | sequence agreement |", "| --- | --- |"]
         lines += [f"| {k} | {100 * v:.1f}% |" for k, v in lo.by_length.items()]
+    if result.truth:
+        g = result.truth
+        lines += ["", f"Against the reference: program right on {100 * g['program_correct']:.1f}%"
+                      f" of test sequences, model on {100 * g['model_correct']:.1f}%; the model "
+                      f"is wrong and the program right on {g['model_wrong_program_right']}, the "
+                      f"reverse on {g['program_wrong_model_right']}."]
     if t.disagreements:
         lines += ["", "## Where they differ", ""]
         for d in t.disagreements:

@@ -41,6 +41,9 @@ from rasplab.synth.result import SynthResult
 NONE = -1  # "nothing selected" in the numpy mirrors
 #: what splitting into a first-position part and a later part costs (one ifelse on `at_sep`)
 SPLIT_COST = 2.0
+#: accuracy one unit of cost is worth: a part that fits a few more (noisy) positions only by
+#: adding a rule must fit at least this much more per unit of cost it adds
+PER_COST = 0.001
 ALPHAS, BETAS, GAMMAS = (1, -1, 0), (-2, -1, 0, 1, 2), tuple(range(-3, 4))
 
 
@@ -272,8 +275,8 @@ def _best_part(layout: Layout, mirrors: list[Mirror], first: bool | None, end: i
             final = np.where(np.array(flags, dtype=bool), end, got)
             acc = float(weights @ (final == np.array(wanted)))
             cost = vcost + rcost
-            if best is None or acc > best.acc + 1e-12 or (abs(acc - best.acc) <= 1e-12
-                                                          and cost < best.cost):
+            score = acc - PER_COST * cost
+            if best is None or score > best.acc - PER_COST * best.cost + 1e-12:
                 def build(bld: Builder, vbuild: Callable = vbuild,
                           rbuild: Callable | None = rbuild) -> SOp:
                     value = vbuild(bld)
