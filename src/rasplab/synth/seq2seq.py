@@ -91,17 +91,19 @@ class Builder:
     @property
     def sep_pos(self) -> SOp:
         return self.once("sep_pos", lambda: Aggregate(
-            Select(tokens, Full(self.sep_token), EQ), indices, 0,
+            Select(tokens, _atom(self.sep_token), EQ), indices, 0,
             encoding=NUMERICAL).named("sep_pos"))
 
     @property
     def input_keys(self) -> Any:
         """Keys holding input tokens: no separator at or before them, past the BOS."""
         def make() -> Any:
-            seps = SelectorWidth(Select(tokens, Full(self.sep_token), EQ))
+            seps = SelectorWidth(Select(tokens, _atom(self.sep_token), EQ)).named("seps_so_far")
             before = Map(Fn("eq", (SLOT0, _const(0))), seps).named("before_sep")
-            keys = Select(before, Full(True), EQ)
-            return keys & Select(indices, Full(self.start), GE) if self.start else keys
+            keys = Select(before, _atom(True), EQ)
+            if self.start:
+                keys = keys & Select(indices, _atom(self.start), GE)
+            return keys.named("input_keys")
         return self.once("input_keys", make)
 
     def rank(self, maximise: bool) -> SOp:
@@ -350,6 +352,11 @@ def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, voc
                        stats={"first": first.name if first else None,
                               "rest": rest.name if rest else None,
                               "position_accuracy": acc})
+
+
+def _atom(value: Any) -> SOp:
+    """A constant select argument, printed as its plain value (`select(tokens, "<sep>", ==)`)."""
+    return Full(value, encoding=None)
 
 
 def _const(value: Any) -> Any:
