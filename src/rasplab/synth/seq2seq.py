@@ -57,6 +57,24 @@ class Layout:
     want: list[dict[int, int]]  # position -> wanted token id, per example
     weight: list[float]  # how much each example counts (prompts more than variations)
 
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """All ids in one array, and where each example starts in it (for vectorised gathers)."""
+        if not hasattr(self, "_flat"):
+            offsets = np.cumsum([0] + [len(a) for a in self.ids[:-1]])
+            self._flat = (np.concatenate(self.ids) if self.ids else np.zeros(0, int), offsets)
+        return self._flat
+
+    def gather(self, pos: list[tuple[int, int, int]], a: int, b: int, c: int) -> np.ndarray:
+        """Token ids at index a*q + b*sep + c (NONE outside the input) for each position."""
+        flat, offsets = self.flat()
+        e = np.array([p[0] for p in pos])
+        q = np.array([p[1] for p in pos])
+        s = np.array(self.sep)[e]
+        t = a * q + b * s + c
+        ok = (t >= self.start) & (t < s)
+        got = flat[offsets[e] + np.clip(t, 0, None) * ok]
+        return np.where(ok, got, NONE)
+
     def positions(self, first: bool | None) -> list[tuple[int, int, int]]:
         """(example, position, wanted id) over the first output positions, the later ones, or
         (None) all of them."""
@@ -147,10 +165,6 @@ class Mirror:
             counts[t] += 1
             self.prefix_count[j] = counts[t]
 
-    def gather(self, q: int, a: int, b: int, c: int) -> int:
-        t = a * q + b * self.sep + c
-        return int(self.ids[t]) if self.start <= t < self.sep else NONE
-
     def best(self, q: int, maximise: bool) -> int:
         r = self.rank[self.start:self.sep]
         cur = self.rank[q]
@@ -187,7 +201,7 @@ def _value_parts(layout: Layout, mirrors: list[Mirror], first: bool | None, end:
     for a, b, c in itertools.product(ALPHAS, BETAS, GAMMAS):
         if a == 0 and b == 0 and c < 0:
             continue
-        vals = [mirrors[e].gather(q, a, b, c) for e, q, _ in pos]
+        vals = layout.gather(pos, a, b, c).tolist()
         cost = 3 + abs(a) + abs(b) + (c != 0) * 0.5 + abs(c) * 0.01
 
         def gather(bld: Builder, a: int = a, b: int = b, c: int = c) -> SOp:
@@ -250,7 +264,9 @@ def _stop_rules(layout: Layout, mirrors: list[Mirror], first: bool | None
             return bld.step - bld.sep_pos >= c
         rules.append((3.0 + 0.1 * abs(c), f"step >= sep {c:+d}", flags, past))
     for a, b, c in ((0, 0, 1), (0, 0, 2), (0, 1, -1), (0, 0, 3)):
-        flags = [int(mirrors[e].ids[q]) == mirrors[e].gather(q, a, b, c) for e, q, _ in pos]
+        flat, offsets = layout.flat()
+        cur = flat[offsets[[e for e, _, _ in pos]] + np.array([q for _, q, _ in pos])]
+        flags = (cur == layout.gather(pos, a, b, c)).tolist()
 
         def equals(bld: Builder, a: int = a, b: int = b, c: int = c) -> SOp:
             sel = Select(indices, bld.index(a, b, c), EQ) & bld.input_keys
