@@ -23,7 +23,7 @@ def command(folder: Path, timeout: float) -> list[str]:
             "--prompts", str(folder / "prompts.jsonl"), "--test", str(folder / "test.jsonl"),
             "--timeout", str(timeout), "--json", "-o", str(folder / "distilled")]
     if folder.name in LANGUAGES or (folder / "train.json").exists() and json.loads(
-            (folder / "train.json").read_text()).get("kind") == "language":
+            (folder / "train.json").read_text()).get("predict") == "next-set":
         args += ["--predict", "next-set"]
     else:
         args += ["--predict", "next", "--from", "<sep>"]
@@ -71,8 +71,10 @@ def main() -> int:
         wall = time.perf_counter() - t0
         train = json.loads((folder / "train.json").read_text()) \
             if (folder / "train.json").exists() else {}
+        acc = train.get("accuracy", {})
         row = {"model": folder.name, "command": "rasplab distill " + " ".join(args),
-               "model_accuracy": train.get("test_sequence_accuracy", train.get("test", {})),
+               "model_accuracy": acc.get("test", {}).get("sequence"),
+               "model_accuracy_long": acc.get("test_long", {}).get("sequence"),
                "seconds": round(wall, 1), "exit": done.returncode}
         if done.stdout.strip():
             res = json.loads(done.stdout)

@@ -220,6 +220,12 @@ def _run_user_model(args: argparse.Namespace) -> int:
                                and model.n_out != len(tokens) else "next")
     bos = _token(args.bos, tokens, "--bos")
     from_token = _token(args.from_token, tokens, "--from")
+    if from_token is None and predict == "next" and prompts and "<sep>" in tokens and all(
+            p.count("<sep>") == 1 for p in prompts):
+        from_token = "<sep>"  # input then output: the model cannot predict its next input token
+        if not args.json:
+            print("# comparing from <sep>, which every prompt holds once (--from sets another)",
+                  file=sys.stderr)
     oracle = SequenceOracle(model, tokens, predict=predict, bos=bos, classes=classes,
                             from_token=from_token, description=model.description)
     if args.max_len is not None:

@@ -130,7 +130,8 @@ def agreement(program: Node, xs: list[list[Any]], want: list[list[Any]],
         by_len.setdefault(len(x), []).append(ok)
         if not ok and len(bad) < 5:
             bad.append({"input": x, "model": [None if v is ANY else v for v in w],
-                        "program": g})
+                        "program": None if g is None else [None if v is ANY else v
+                                                           for v in g]})
     return Agreement(n=len(seq_ok), positions=pos_ok / max(pos_n, 1),
                      sequences=float(np.mean(seq_ok)) if seq_ok else 0.0,
                      by_length={k: float(np.mean(v)) for k, v in sorted(by_len.items())},
