@@ -31,6 +31,7 @@ from rasplab.lang.evaluator import evaluate, run
 from rasplab.lang.functions import EQ, FALSE, GE, GT, LE, LT, NE, TRUE, Const, Fn, Slot
 from rasplab.lang.parser import load_program, parse, parse_file
 from rasplab.lang.printer import to_python, to_rasp, to_rasp_expr
+from rasplab.lang.sexpr import from_sexpr, to_sexpr
 
 __all__ = [
     "CATEGORICAL", "NUMERICAL", "Aggregate", "Comparison", "Encoding", "Full", "Map", "Node",
@@ -38,5 +39,5 @@ __all__ = [
     "SequenceMap", "SOp", "aggregate", "categorical", "indices", "length", "numerical", "select",
     "selector_width", "size", "tokens", "walk", "evaluate", "run", "EQ", "FALSE", "GE", "GT", "LE",
     "LT", "NE", "TRUE", "Const", "Fn", "Slot", "parse", "parse_file", "load_program", "to_rasp",
-    "to_rasp_expr", "to_python",
+    "to_rasp_expr", "to_python", "to_sexpr", "from_sexpr",
 ]
