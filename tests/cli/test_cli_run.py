@@ -48,6 +48,16 @@ def test_examples_file_runs_every_input(tmp_path, capsys):
     assert got == [list(e.output) for e in data]
 
 
+def test_examples_file_of_inputs_only(tmp_path, capsys):
+    path = tmp_path / "in.jsonl"
+    path.write_text('["a", "b", "c"]\n\n{"input": ["c", "a"]}\n{"input": ["b"], "output": [0]}\n')
+    assert main(["run", "reverse", "--examples", str(path), "--json"]) == 0
+    assert [json.loads(s) for s in capsys.readouterr().out.splitlines()] == \
+        [["c", "b", "a"], ["a", "c"], ["b"]]
+    assert main(["run", "reverse", "--examples", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["abc -> c b a", "ca -> a c", "b -> b"]
+
+
 def test_errors_are_one_line_with_exit_2(tmp_path):
     cases = {
         ("run", "no_such_program", "abc"): "no_such_program",
@@ -70,6 +80,9 @@ def test_errors_are_one_line_with_exit_2(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"input": ["a"], "output": ["a"]}\n{"input": ["a", "b"], "output": [1]}\n')
     cases[("run", "majority", "--examples", str(bad))] = r"bad.jsonl:2: input has 2 tokens"
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text('["a"]\n\n["a", 1.5]\n')
+    cases[("run", "majority", "--examples", str(bare))] = "bare.jsonl:3: input token 1 is 1.5"
     for args, message in cases.items():
         r = cli(*args)
         assert r.returncode == 2, (args, r.stderr)
@@ -129,3 +142,13 @@ def test_model_files_run_through_their_own_predict(tmp_path, capsys):
     assert got == model.predict([list(x) for x in xs])
     r = cli("run", str(trained), "abz")
     assert r.returncode == 2 and "'z' at position 2" in r.stderr
+
+
+def test_causal_rasp_file_runs_causally(tmp_path, capsys):
+    src = tmp_path / "running.rasp"
+    src.write_text("causal;\n"
+                   "hist = selector_width(select(tokens, tokens, ==));\n"
+                   "biggest = aggregate_max(select(tokens, tokens, TRUE), tokens);\n")
+    assert main(["run", str(src), "acbab"]) == 0
+    assert main(["run", f"{src}:hist", "--json", "abab"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["acbab -> a c c c c", "[1, 1, 2, 2]"]

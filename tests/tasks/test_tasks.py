@@ -1,5 +1,6 @@
 """The task registry: names, sampling, labels, output vocabularies and reference programs."""
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -94,6 +95,15 @@ def test_check_input_names_token_and_position():
     task.check_input(list("()" * 8), check_length=False)
     with pytest.raises(ExamplesError, match="start with"):
         get_task("hist_bos").check_input(list("abc"))
+
+
+def test_check_input_keeps_booleans_out_of_a_vocabulary_of_0_and_1():
+    bits = replace(get_task("reverse"), name="bits", vocab=(0, 1))
+    bits.check_input([0, 1, 1])
+    with pytest.raises(ExamplesError, match=r"token True at position 1 .*bits"):
+        bits.check_input([0, True])
+    with pytest.raises(ExamplesError, match=r"token 2 at position 2"):
+        bits.check_input([0, 1, 2, 3])
 
 
 def test_hand_checked_extra_references():

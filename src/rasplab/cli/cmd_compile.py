@@ -71,7 +71,7 @@ def summary(model: Any, seconds: float) -> dict:
             "d_model": cfg.d_model, "d_head": cfg.d_head, "d_mlp": cfg.d_mlp,
             "params": model.n_params(), "seconds": round(seconds, 4),
             "vocab": cfg.vocab, "max_len": cfg.max_len, "output": cfg.output_kind,
-            "layout": cfg.layout}
+            "causal": cfg.causal, "layout": cfg.layout}
 
 
 def describe(name: str, model: Any, seconds: float) -> str:
@@ -80,7 +80,8 @@ def describe(name: str, model: Any, seconds: float) -> str:
     s = summary(model, seconds)
     lines = [f"{name}: {cfg.n_layers} layers, {s['heads']} heads (up to {cfg.n_heads} per "
              f"layer, d_head {cfg.d_head}), d_model {cfg.d_model}, d_mlp {cfg.d_mlp}, "
-             f"{s['params']:,} parameters, compiled in {seconds:.2f} s"]
+             f"{s['params']:,} parameters{', causal attention' if cfg.causal else ''}, "
+             f"compiled in {seconds:.2f} s"]
     for layer in range(cfg.n_layers):
         rows = [r for r in cfg.layout if r["layer"] == layer]
         attn = ", ".join(r["label"].split("#")[0] for r in rows if r["block"] == "attn")

@@ -30,8 +30,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from rasplab.tasks import get_task, write_examples
-    from rasplab.tasks.examples import dumps_example
+    from rasplab.tasks import format_examples, get_task, write_examples
 
     positive_int(args.n, "--n", most=MAX_EXAMPLES)
     positive_int(args.min_len, "--min-len", most=MAX_LENGTH)
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         status = 130
     inputs = inputs[: len(outputs)]
     if args.out is None:
-        sys.stdout.writelines(dumps_example(x, y) + "\n" for x, y in zip(inputs, outputs))
+        sys.stdout.write(format_examples(inputs, outputs))
         return status
     failed = try_writing("-o", args.out, lambda: write_examples(args.out, inputs, outputs))
     if failed is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from rasplab.cli.common import parse_input, to_jsonable
+from rasplab.cli.common import json_lines, parse_input
 from rasplab.errors import ExamplesError, ModelFileError, RaspNameError
 
 
@@ -48,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="a string (split into characters) or a JSON list of tokens")
-    p.add_argument("--examples", metavar="FILE", help="run on the inputs of a JSONL examples file")
+    p.add_argument("--examples", metavar="FILE",
+                   help="run on the inputs of a JSONL file: examples (outputs optional) or "
+                        "one JSON list of tokens a line")
     p.add_argument("--json", action="store_true", help="one JSON array per input, one a line")
     p.set_defaults(handler=run)
     p.__class__ = _IntermixedParser
@@ -130,8 +132,8 @@ def _read_inputs(args: argparse.Namespace) -> list[list[Any]]:
     if args.examples and args.inputs:
         raise ExamplesError("give inputs on the command line or --examples, not both")
     if args.examples:
-        from rasplab.tasks import load_examples
-        inputs = [list(e.input) for e in load_examples(args.examples)]
+        from rasplab.tasks import load_inputs
+        inputs = load_inputs(args.examples)
         if not inputs:
             raise ExamplesError(f"{args.examples}: no examples (the file holds no input)")
         return inputs
@@ -170,10 +172,11 @@ def run(args: argparse.Namespace) -> int:
     for x in inputs:
         runner.check(x)
     outputs = runner.run(inputs)
+    if args.json:  # all lines in one write: thousands of outputs cost one encoder pass
+        sys.stdout.write(json_lines(outputs))
+        return 0
     for x, y in zip(inputs, outputs):
-        if args.json:
-            sys.stdout.write(json.dumps(to_jsonable(y)) + "\n")
-        elif hasattr(y, "ndim"):
+        if hasattr(y, "ndim"):
             sys.stdout.write(f"{show_input(x)} ->\n{show_output(y)}\n")
         else:
             sys.stdout.write(f"{show_input(x)} -> {show_output(y)}\n")

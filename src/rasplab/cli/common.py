@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from rasplab.errors import ExamplesError, OutputError, RaspLabError, UsageError
 
@@ -27,11 +27,16 @@ def parse_input(arg: str) -> list[Any]:
     return list(arg)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """Numpy scalars and arrays to plain JSON values."""
     if hasattr(value, "tolist"):
         return value.tolist()
     if isinstance(value, list | tuple):
+        if set(map(type, value)) <= _PLAIN:  # a flat list of plain values: no recursion
+            return list(value)
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
@@ -42,6 +47,24 @@ def print_json(doc: Any, *, compact: bool = False) -> None:
     text = json.dumps(to_jsonable(doc), separators=(", ", ": ") if compact else None,
                       indent=None if compact else 2)
     sys.stdout.write(text + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    """The encoder's hook for what it cannot encode itself: numpy/torch scalars and arrays."""
+    if callable(getattr(value, "tolist", None)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_lines(values: Iterable[Any]) -> str:
+    """One JSON document a line, as `json.dumps(to_jsonable(v))` writes each, for thousands of
+    outputs: the C encoder does the work, with no Python pass over the values."""
+    dumps = json.JSONEncoder(default=_json_default).encode
+    values = values if isinstance(values, list) else list(values)
+    try:
+        return "".join(map("{}\n".format, map(dumps, values)))
+    except (TypeError, ValueError):  # e.g. dict keys the encoder will not stringify
+        return "".join(json.dumps(to_jsonable(v)) + "\n" for v in values)
 
 
 # --- argument checks and output paths: one wording for every command ------------------------

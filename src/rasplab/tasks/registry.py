@@ -104,14 +104,21 @@ class Task:
             raise ExamplesError(f"task {self.name!r}: input length {len(x)} is outside "
                                 f"{self.min_len}..{self.max_len}")
         allowed = set(self.vocab)
+        # one C-level subset test; the loop below runs only to name a bad token (or when the
+        # vocabulary holds 0 or 1, which True and False would pass as)
+        if not allowed.issuperset(x) or True in allowed or False in allowed:
+            self._name_bad_token(x, allowed)
+        if self.bos is not None and (x[0] != self.bos or self.bos in x[1:]):
+            raise ExamplesError(f"task {self.name!r}: the input must start with {self.bos!r} "
+                                "and contain it only there")
+
+    def _name_bad_token(self, x: Sequence[Token], allowed: set) -> None:
+        """ExamplesError naming the first token of `x` outside `allowed` (bools never pass)."""
         for i, t in enumerate(x):
             if isinstance(t, bool) or t not in allowed:
                 raise ExamplesError(
                     f"token {t!r} at position {i} is not in the vocabulary of task "
                     f"{self.name!r} ({' '.join(map(str, self.vocab))})")
-        if self.bos is not None and (x[0] != self.bos or self.bos in x[1:]):
-            raise ExamplesError(f"task {self.name!r}: the input must start with {self.bos!r} "
-                                "and contain it only there")
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary (for `rasplab tasks --json`)."""
