@@ -73,7 +73,10 @@ def test_errors_are_one_line_with_exit_2(tmp_path):
     broken.write_text("a = select(indices,, ==);\n")
     cases[("run", str(broken), "ab")] = "broken.rasp:1:"
     cases[("run", f"{broken}:zzz", "ab")] = "broken.rasp"
-    cases[("run", "reverse", "hellz")] = "token 'z' at position 4 is not in the vocabulary"
+    cases[("run", "rotate", "hellz")] = "token 'z' at position 4 is not in the vocabulary"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    cases[("run", "reverse", "--examples", str(empty))] = "empty.jsonl: no examples"
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"input": ["a"], "output": ["a"]}\n{"input": ["a", "b"], "output": [1]}\n')
     cases[("run", "majority", "--examples", str(bad))] = r"bad.jsonl:2: input has 2 tokens"
@@ -87,6 +90,14 @@ def test_errors_are_one_line_with_exit_2(tmp_path):
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, r.stderr)
         assert "Traceback" not in r.stderr
+
+
+def test_library_programs_run_on_any_tokens(capsys):
+    """Only a model has a vocabulary: `reverse` is a task too, but the name runs the program."""
+    assert main(["run", "reverse", "abcf", "[1, 2, 3]"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["abcf -> f c b a", "[1, 2, 3] -> 3 2 1"]
+    assert main(["run", "hist", "--json", "zzq"]) == 0
+    assert json.loads(capsys.readouterr().out) == [2, 2, 1]
 
 
 def test_foreign_safetensors_file_is_a_model_file_error(tmp_path):
@@ -131,3 +142,13 @@ def test_model_files_run_through_their_own_predict(tmp_path, capsys):
     assert got == model.predict([list(x) for x in xs])
     r = cli("run", str(trained), "abz")
     assert r.returncode == 2 and "'z' at position 2" in r.stderr
+
+
+def test_causal_rasp_file_runs_causally(tmp_path, capsys):
+    src = tmp_path / "running.rasp"
+    src.write_text("causal;\n"
+                   "hist = selector_width(select(tokens, tokens, ==));\n"
+                   "biggest = aggregate_max(select(tokens, tokens, TRUE), tokens);\n")
+    assert main(["run", str(src), "acbab"]) == 0
+    assert main(["run", f"{src}:hist", "--json", "abab"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["acbab -> a c c c c", "[1, 1, 2, 2]"]

@@ -18,6 +18,7 @@ from rasplab.lang import (
     NUMERICAL,
     TRUE,
     Aggregate,
+    AggregateBest,
     Full,
     Map,
     Select,
@@ -26,6 +27,7 @@ from rasplab.lang import (
     SelectorOr,
     SelectorWidth,
     SequenceMap,
+    causal,
     evaluate,
     indices,
     length,
@@ -104,7 +106,7 @@ predicates = st.sampled_from([EQ, NE, LT, LE, GT, GE, TRUE, FALSE, Fn("lt", (Slo
                               Fn("eq", (SLOT0, Const(1)))])
 
 
-SOP_KINDS = ["leaf", "leaf", "map", "map", "seqmap", "ifelse3", "aggregate", "width"]
+SOP_KINDS = ["leaf", "leaf", "map", "map", "seqmap", "ifelse3", "aggregate", "width", "best"]
 
 
 @st.composite
@@ -124,6 +126,11 @@ def sops(draw, depth=3):
     elif kind == "aggregate":
         node = Aggregate(draw(selectors(depth - 1)), draw(sops(depth - 1)), draw(atoms),
                          encoding=draw(encodings))
+    elif kind == "best":
+        score = draw(st.one_of(st.none(), sops(depth - 1)))
+        node = AggregateBest(draw(selectors(depth - 1)), draw(sops(depth - 1)), score,
+                             draw(st.one_of(st.none(), atoms)), draw(st.booleans()),
+                             encoding=draw(encodings))
     else:
         node = SelectorWidth(draw(selectors(depth - 1)), encoding=draw(encodings))
     return _named(node, draw(names))
@@ -153,7 +160,7 @@ def shared(draw):
                        encoding=draw(encodings))
 
 
-programs = st.one_of(sops(), selectors(), shared())
+programs = st.one_of(sops(), selectors(), shared(), sops().map(causal))
 
 
 @given(programs)

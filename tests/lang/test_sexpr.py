@@ -15,6 +15,8 @@ from rasplab.lang.ast import (
     LT,
     NUMERICAL,
     Aggregate,
+    AggregateBest,
+    Causal,
     Full,
     IndicesType,
     LengthType,
@@ -174,7 +176,8 @@ def functions(draw, n_slots: int) -> Fn:
 def programs(draw, depth: int = 3):
     """A random s-op (kind="sop") drawn from every node type."""
     leaves = ["tokens", "indices", "length", "full"]
-    kinds = leaves + (["map", "seqmap", "aggregate", "width"] if depth > 0 else [])
+    kinds = leaves + (["map", "seqmap", "aggregate", "width", "best", "causal"] if depth > 0
+                      else [])
     kind = draw(st.sampled_from(kinds))
     enc = draw(encodings)
     if kind == "tokens":
@@ -193,6 +196,13 @@ def programs(draw, depth: int = 3):
         return SequenceMap(draw(functions(n)), *args, encoding=enc)
     if kind == "width":
         return SelectorWidth(draw(selectors(depth - 1)), encoding=enc)
+    if kind == "causal":
+        return Causal(draw(programs(depth - 1)))
+    if kind == "best":
+        score = draw(programs(depth - 1)) if draw(st.booleans()) else None
+        default = draw(literals) if draw(st.booleans()) else None
+        return AggregateBest(draw(selectors(depth - 1)), draw(programs(depth - 1)), score,
+                             default, draw(st.booleans()), encoding=enc)
     default = draw(literals) if draw(st.booleans()) else None
     sel, sop = draw(selectors(depth - 1)), draw(programs(depth - 1))
     if default is None and draw(st.booleans()):

@@ -137,8 +137,7 @@ PRELUDE = [
     ("sort(tokens, -indices)", "abc", list("cba")),
     ("shift(tokens, 2, \"_\")", "abcd", ["_", "_", "a", "b"]),
     ("shift(indices, 1, 0)", "abc", [0, 0, 1]),
-    # the original's mark_first_instance marks the last instance; programs rely on its answers
-    ("mark_first_instance(tokens, \"l\")", "hello", [False, False, False, True, False]),
+    ("mark_first_instance(tokens, \"l\")", "hello", [False, False, True, False, False]),
     ("mark_last_instance(tokens, \"l\")", "hello", [False, False, False, True, False]),
     ("mark_first_instance(tokens, \"z\")", "ab", [False, False]),
     ("count(tokens, \"l\")", "hello", [2] * 5),
@@ -152,8 +151,7 @@ PRELUDE = [
     ("average(indices)", "abcd", [1.5] * 4),
     ("load_from_location(tokens, 1)", "hello", ["e"] * 5),
     ("load_from_location(tokens, length - 1)", "hello", ["o"] * 5),
-    # select_from_first inherits the original mark_first_instance: the last "l" (index 3)
-    ("aggregate(select_from_first(tokens, \"l\"), indices)", "hello", [3] * 5),
+    ("aggregate(select_from_first(tokens, \"l\"), indices)", "hello", [2] * 5),
     ("aggregate(select_from_last(tokens, \"l\"), indices)", "hello", [3] * 5),
     ("aggregate(select_next_identical(tokens), indices, -1)", "hello", [-1, -1, 3, -1, -1]),
     ("aggregate(select_next_identical(tokens), indices, -1)", "abab", [2, 3, -1, -1]),
@@ -165,6 +163,24 @@ PRELUDE = [
 def test_prelude_functions(expr, x, expected):
     program = load_program(f"out = {expr};")
     assert evaluate(program, [list(x)])[0] == expected
+
+
+#: the original interpreter's recorded outputs for mark_first_instance(tokens, "a") (issue 21)
+RECORDED_FIRST_INSTANCE = [
+    ("aaccdaaa", [True, False, False, False, False, False, False, False]),
+    ("eacadeca", [False, True, False, False, False, False, False, False]),
+]
+
+
+def test_mark_first_instance_matches_the_original_interpreted_and_compiled():
+    from rasplab.compiler import compile_program
+
+    program = load_program('out = mark_first_instance(tokens, "a");')
+    inputs = [list(x) for x, _ in RECORDED_FIRST_INSTANCE]
+    wanted = [out for _, out in RECORDED_FIRST_INSTANCE]
+    assert evaluate(program, inputs) == wanted
+    model = compile_program(program, vocab=sorted(set("aaccdaaaeacadeca")), max_len=8)
+    assert [list(map(bool, y)) for y in model.predict(inputs)] == wanted
 
 
 def test_unknown_program_names_close_matches():

@@ -1,4 +1,5 @@
-"""`rasplab distill MODEL_OR_TASK...`: distil a model file (or a task's trained model) into RASP.
+"""`rasplab distill MODEL_OR_TASK...`: distil a model into RASP: a rasplab model file, a task's
+trained model, a Hugging Face causal-LM folder, or a TransformerLens state dict with its config.
 
 Several targets, or a folder of `.safetensors` models, are distilled at once on the executor
 (`--workers N`, `--ray WHERE`), one report folder each, with a line per target as it finishes.
@@ -18,13 +19,43 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Distil a model file, or a task name (a model is trained for "
                                    "it first, or reused from the cache), into a RASP program.")
     p.add_argument("model", metavar="MODEL_OR_TASK", nargs="+",
-                   help="a .safetensors model file or a task; several, or a folder of model "
-                        "files, are distilled in parallel")
+                   help="a rasplab model file, a task name, a Hugging Face model folder "
+                        "(config.json + model.safetensors) or a TransformerLens state dict "
+                        "(.safetensors/.pt, with --config); several rasplab models, or a folder "
+                        "of them, are distilled in parallel")
+    g = p.add_argument_group("models trained elsewhere (Hugging Face, TransformerLens)")
+    g.add_argument("--config", metavar="FILE",
+                   help="the HookedTransformerConfig JSON of a TransformerLens state dict "
+                        "(default: NAME.json beside it)")
+    g.add_argument("--tokens", metavar="FILE",
+                   help="JSON list of the model's tokens in id order (id i is tokens[i]; special "
+                        "tokens are tokens too)")
+    g.add_argument("--bos", metavar="TOKEN",
+                   help="the model expects TOKEN at position 0: rasplab puts it there and the "
+                        "program does not see it (prompts are written without it)")
+    g.add_argument("--predict", choices=["next", "next-set", "classes"],
+                   help="what to distil: the most likely next token (default for language "
+                        "models), the set of tokens with sigmoid(logit) > 0.5, or a class per "
+                        "position (default for TransformerLens models)")
+    g.add_argument("--classes", metavar="FILE",
+                   help="JSON list naming the output classes in logit order (--predict classes)")
+    g.add_argument("--from", dest="from_token", metavar="TOKEN",
+                   help="compare positions from the first TOKEN of each sequence on (e.g. <sep>)")
+    g.add_argument("--prompts", metavar="FILE",
+                   help="JSONL, one JSON list of tokens a line: whole sequences as the model saw "
+                        "them in training; queries keep their format")
+    g.add_argument("--test", metavar="FILE",
+                   help="JSONL like --prompts, used only for the reported agreement")
+    g.add_argument("--reference", metavar="MODULE:FUNCTION",
+                   help="ground truth: a function from a sequence (as the program sees it) to "
+                        "the right output at each position (module name or path/file.py)")
     p.add_argument("--n", type=int, default=200, help="inputs to query first (default 200)")
     p.add_argument("--timeout", type=float, default=60.0, help="search budget in seconds")
     p.add_argument("--held-out", type=int, default=1000, help="fresh inputs for verification")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--vocab", nargs="+", help="input vocabulary, if the model file lacks it")
+    p.add_argument("--vocab", nargs="+",
+                   help="input vocabulary of a rasplab model file that lacks it (models trained "
+                        "elsewhere take --tokens instead)")
     p.add_argument("--max-len", type=int, help="maximum input length, if the model file lacks it")
     p.add_argument("-o", "--out", metavar="DIR",
                    help="report folder (default distill-<name>); with several targets, the "
@@ -45,10 +76,51 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    """Bad numbers and unwritable report folders fail before any work."""
+    from rasplab.errors import RaspLabError
+
+    if args.n < 1 or args.n > 1_000_000:
+        raise RaspLabError(f"--n must be between 1 and 1,000,000 (got {args.n})")
+    if not args.timeout > 0:
+        raise RaspLabError(f"--timeout must be a positive number of seconds (got {args.timeout:g})")
+    if args.held_out < 1:
+        raise RaspLabError(f"--held-out must be at least 1 (got {args.held_out})")
+    if args.max_len is not None and args.max_len < 1:
+        raise RaspLabError(f"--max-len must be at least 1 (got {args.max_len})")
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise RaspLabError(f"-o {out}: a file is in the way (the report is a folder)")
+        parent = out if out.exists() else out.parent
+        if not parent.exists():
+            raise RaspLabError(f"-o {out}: folder {parent} does not exist")
+        import os
+
+        if not os.access(parent, os.W_OK):
+            raise RaspLabError(f"-o {out}: cannot write in {parent}")
+
+
+def _sequence_options(args: argparse.Namespace) -> bool:
+    return any(getattr(args, a) is not None for a in ("tokens", "prompts", "test", "predict",
+                                                      "from_token", "classes", "config", "bos"))
+
+
 def run(args: argparse.Namespace) -> int:
     from rasplab.distill import distill
     from rasplab.distill.cache import model_for
+    from rasplab.distill.user_models import is_user_model
 
+    _check_args(args)
+    for target in args.model:
+        if ("/" in target or target.endswith((".pt", ".safetensors", ".json"))) and \
+                not Path(target).exists():
+            from rasplab.errors import ModelFileError
+
+            raise ModelFileError(f"model not found: {target}")
+    if len(args.model) == 1 and (is_user_model(args.model[0]) or _sequence_options(args)) \
+            and (Path(args.model[0]).exists() or args.model[0].endswith((".pt", ".safetensors"))):
+        return _run_user_model(args)
     library = None
     if args.library:  # a bad library file fails now, not after training a model
         from rasplab.synth.library import load_library
@@ -121,3 +193,87 @@ def _run_many(args: argparse.Namespace) -> int:
         print(f"# {good}/{len(targets)} targets distilled with >= 99% agreement",
               file=sys.stderr)
     return 0 if good == len(targets) else 1
+
+
+def _run_user_model(args: argparse.Namespace) -> int:
+    """A Hugging Face or TransformerLens model with its tokens, queried through its prompts."""
+    import numpy as np
+
+    from rasplab.distill.sequence_oracle import SequenceOracle, read_sequences, read_token_list
+    from rasplab.distill.sequences import distill_sequences
+    from rasplab.distill.user_models import load_user_model
+    from rasplab.errors import RaspLabError
+
+    target = Path(args.model[0])
+    if args.tokens is None:
+        raise RaspLabError(f"{target}: a model trained elsewhere needs --tokens FILE (a JSON list "
+                           "of its tokens in id order)")
+    tokens = read_token_list(args.tokens, "tokens")
+    classes = read_token_list(args.classes, "classes") if args.classes else None
+    prompts = read_sequences(args.prompts, "prompts") if args.prompts else None
+    test = read_sequences(args.test, "test") if args.test else None
+    from rasplab.distill.sequences import load_reference
+
+    reference = load_reference(args.reference) if args.reference else None
+    model = load_user_model(target, args.config)
+    predict = args.predict or ("classes" if classes is not None or model.kind == "tl"
+                               and model.n_out != len(tokens) else "next")
+    bos = _token(args.bos, tokens, "--bos")
+    from_token = _token(args.from_token, tokens, "--from")
+    if from_token is None and predict == "next" and prompts and "<sep>" in tokens and all(
+            p.count("<sep>") == 1 for p in prompts):
+        from_token = "<sep>"  # input then output: the model cannot predict its next input token
+        if not args.json:
+            print("# comparing from <sep>, which every prompt holds once (--from sets another)",
+                  file=sys.stderr)
+    oracle = SequenceOracle(model, tokens, predict=predict, bos=bos, classes=classes,
+                            from_token=from_token, description=model.description)
+    if args.max_len is not None:
+        oracle.check_length(args.max_len, "--max-len")
+    if prompts is None:  # no prompts: uniform sequences over the model's own tokens
+        rng = np.random.default_rng(args.seed)
+        pool = [t for t in tokens if t != bos]
+        hi = args.max_len or min(10, oracle.max_supported_len or 10)
+        prompts = [[pool[i] for i in rng.integers(0, len(pool), size=k)]
+                   for k in rng.integers(1, hi + 1, size=args.n)]
+    out_dir = args.out or f"distill-{target.stem if target.is_file() else target.name}"
+    quiet = args.json
+
+    def say(msg: str) -> None:
+        if not quiet:
+            print(f"# {msg}", file=sys.stderr, flush=True)
+    result = distill_sequences(oracle, prompts, test=test, budget=args.timeout, n=args.n,
+                               seed=args.seed, out_dir=out_dir, progress=say,
+                               where=args.prompts or "prompts", reference=reference)
+    if args.json:
+        print_json(result.summary())
+    else:
+        t = result.test
+        print(result.source.rstrip())
+        print(f"# agreement with the model on {t.n} test sequences: {100 * t.positions:.1f}% of "
+              f"compared positions, {100 * t.sequences:.1f}% of sequences")
+        if result.longer is not None:
+            print(f"# longer than the prompts ({result.longer.n} sequences): "
+                  f"{100 * result.longer.positions:.1f}% of positions, "
+                  f"{100 * result.longer.sequences:.1f}% of sequences")
+        if result.truth:
+            g = result.truth
+            print(f"# ground truth: program {100 * g['program_correct']:.1f}%, model "
+                  f"{100 * g['model_correct']:.1f}%; model wrong and program right on "
+                  f"{g['model_wrong_program_right']} sequences")
+        if not result.solved_queries:
+            print("# no program fitted every query; this is the closest found")
+        print(f"# report: {result.report}  ({result.seconds:.1f} s)", file=sys.stderr)
+    return 0 if result.agreement >= 0.99 else 1
+
+
+def _token(text: str | None, tokens: list, flag: str) -> object:
+    """A token named on the command line, spelled as in the tokens file ("3" may be 3)."""
+    if text is None:
+        return None
+    for t in tokens:
+        if str(t) == text:
+            return t
+    from rasplab.errors import RaspLabError
+
+    raise RaspLabError(f"{flag} {text!r} is not one of the model's tokens")

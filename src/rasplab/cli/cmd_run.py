@@ -1,7 +1,8 @@
 """`rasplab run PROGRAM INPUT...`: run a `.rasp` file, a library or task program, or a model file.
 
 PROGRAM is resolved in this order: a `.safetensors` model file (its metadata's `rasplab_kind`
-says trained or compiled), `file.rasp` or `file.rasp:name`, a task name, a library name.
+says trained or compiled), `file.rasp` or `file.rasp:name`, a library name (it runs on any
+tokens: only a model has a vocabulary), a task name.
 """
 from __future__ import annotations
 
@@ -110,6 +111,9 @@ def resolve(spec: str) -> Runner:
             raise RaspNameError(f"{path}: no such .rasp file")
         from rasplab.lang.parser import load_program
         return _program_runner(load_program(path, name or None), f"{path}:{name or 'last'}")
+    from rasplab.lang.library import get_program, library_names
+    if spec in library_names():  # a name that is also a task runs the program, on any tokens
+        return _program_runner(get_program(spec), f"library program {spec}")
     from rasplab.tasks import TASKS
     if spec in TASKS:
         task = TASKS[spec]
@@ -117,12 +121,10 @@ def resolve(spec: str) -> Runner:
     if Path(spec).is_file():  # a model file under another extension
         return _model_runner(Path(spec))
     try:
-        from rasplab.lang.library import get_program
-        program = get_program(spec)
-    except (ImportError, RaspNameError) as exc:
-        detail = f": {exc}" if isinstance(exc, RaspNameError) else ""
+        program = get_program(spec)  # not a library name: its error lists close matches
+    except RaspNameError as exc:
         raise RaspNameError(f"{spec!r} is not a model file, .rasp file, task or library "
-                            f"program{detail}") from None
+                            f"program: {exc}") from None
     return _program_runner(program, f"library program {spec}")
 
 
@@ -131,7 +133,10 @@ def _read_inputs(args: argparse.Namespace) -> list[list[Any]]:
         raise ExamplesError("give inputs on the command line or --examples, not both")
     if args.examples:
         from rasplab.tasks import load_inputs
-        return load_inputs(args.examples)
+        inputs = load_inputs(args.examples)
+        if not inputs:
+            raise ExamplesError(f"{args.examples}: no examples (the file holds no input)")
+        return inputs
     if not args.inputs:
         raise ExamplesError("no inputs: give INPUT... or --examples FILE")
     inputs = [parse_input(a) for a in args.inputs]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from rasplab.compiler.assemble import assemble
+from rasplab.compiler.causal import causal_body
 from rasplab.compiler.graph import build_graph
 from rasplab.compiler.io import load_compiled, save_compiled
 from rasplab.compiler.layers import allocate, schedule
@@ -30,13 +31,16 @@ def _program_text(program: Node) -> str | None:
 def compile_program(program: Node, vocab: Sequence[Any], max_len: int, *,
                     reuse_residual: bool = True) -> CompiledTransformer:
     """Compile `program` for inputs over `vocab` of length 1..max_len into a transformer whose
-    decoded outputs equal `evaluate(program, x)`; raises CompileError naming the node otherwise."""
-    graph = build_graph(program)
-    values = infer_values(graph, vocab, max_len)
+    decoded outputs equal `evaluate(program, x)`; raises CompileError naming the node otherwise.
+    A causal program compiles to causally masked attention (BOS stays visible to every query)."""
+    body, causal = causal_body(program)
+    graph = build_graph(body)
+    values = infer_values(graph, vocab, max_len, causal=causal)
     lowered = lower(graph, values, dedupe(list(vocab)), max_len)
     n_layers = schedule(lowered)
     layout = allocate(lowered, n_layers, reuse=reuse_residual)
-    return assemble(lowered, layout, values.get(graph.output), _program_text(program))
+    return assemble(lowered, layout, values.get(graph.output), _program_text(program),
+                    causal=causal)
 
 
 __all__ = ["compile_program", "CompiledTransformer", "CompiledConfig", "save_compiled",

@@ -45,8 +45,9 @@ def _layout_rows(layout: Layout) -> list[dict]:
 
 def assemble(lowered: Lowered, layout: Layout, output_values: list[Any] | None,
              program_text: str | None = None,
-             dtype: torch.dtype = torch.float64) -> CompiledTransformer:
-    """Build the module and fill in its weights."""
+             dtype: torch.dtype = torch.float64, *, causal: bool = False
+             ) -> CompiledTransformer:
+    """Build the module and fill in its weights (`causal`: causally masked attention)."""
     d = max(layout.d_model, 2)
     n_layers = layout.n_layers
     attn = [[op for op in layout.ops if isinstance(op, AttnOp) and op.sublayer // 2 == layer]
@@ -61,7 +62,7 @@ def assemble(lowered: Lowered, layout: Layout, output_values: list[Any] | None,
     cfg = CompiledConfig(d, n_layers, n_heads, d_head, d_mlp, list(lowered.vocab),
                          lowered.max_len, "categorical" if cat else "numerical",
                          list(out.values) if cat else output_values,  # type: ignore[union-attr]
-                         program=program_text, layout=_layout_rows(layout))
+                         program=program_text, layout=_layout_rows(layout), causal=causal)
     model = CompiledTransformer(cfg, dtype)
 
     ctx = lowered.ctx

@@ -12,8 +12,9 @@ from rasplab.errors import CompileError
 
 
 def to_hooked_transformer(model: CompiledTransformer) -> Any:
-    """The same weights in a `HookedTransformer` (no layer norm, ReLU MLPs, bidirectional
-    attention, no 1/sqrt(d_head) scaling); token ids and outputs are the compiled model's."""
+    """The same weights in a `HookedTransformer` (no layer norm, ReLU MLPs, attention
+    bidirectional or causal as compiled, no 1/sqrt(d_head) scaling); token ids and outputs are
+    the compiled model's."""
     try:
         from transformer_lens import HookedTransformer, HookedTransformerConfig
     except ImportError as exc:
@@ -24,7 +25,8 @@ def to_hooked_transformer(model: CompiledTransformer) -> Any:
     tl_cfg = HookedTransformerConfig(
         n_layers=cfg.n_layers, d_model=cfg.d_model, n_ctx=cfg.n_ctx, d_head=cfg.d_head,
         n_heads=cfg.n_heads, d_mlp=cfg.d_mlp, d_vocab=cfg.n_vocab, d_vocab_out=cfg.d_out,
-        act_fn="relu", normalization_type=None, attention_dir="bidirectional",
+        act_fn="relu", normalization_type=None,
+        attention_dir="causal" if cfg.causal else "bidirectional",
         use_attn_scale=False, positional_embedding_type="standard", default_prepend_bos=False,
         dtype=dtype, device="cpu", seed=0)
     with warnings.catch_warnings():  # 3.x warns that 4.0 replaces HookedTransformer

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from rasplab.errors import CompileError, describe_node
 from rasplab.lang.ast import (
     Aggregate,
+    AggregateBest,
     Full,
     IndicesType,
     LengthType,
@@ -28,7 +29,7 @@ from rasplab.lang.ast import (
 )
 
 KNOWN = (TokensType, IndicesType, LengthType, Full, Map, SequenceMap, Aggregate, SelectorWidth,
-         Select, SelectorAnd, SelectorOr, SelectorNot)
+         Select, SelectorAnd, SelectorOr, SelectorNot, AggregateBest)
 
 
 @dataclass

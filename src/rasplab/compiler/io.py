@@ -50,7 +50,7 @@ def save_compiled(model: CompiledTransformer, path: str | Path) -> None:
     meta = {"rasplab_kind": KIND, "format_version": FORMAT_VERSION,
             "config": json.dumps(cfg), "program": model.cfg.program or "",
             "vocab": json.dumps(cfg["vocab"]), "max_len": str(model.cfg.max_len),
-            "output_kind": model.cfg.output_kind}
+            "output_kind": model.cfg.output_kind, "causal": "1" if model.cfg.causal else "0"}
     tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     folder = Path(path).parent
     if not folder.is_dir():  # one clear line, not a traceback from the writer

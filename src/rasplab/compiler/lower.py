@@ -1,7 +1,8 @@
 """Pass 3: lowering — each s-op becomes residual functionals, and the ops that write them.
 
-Categorical maps and additive numerical maps fold into functionals (no layer); other maps and
-sequence maps become MLP lookup tables; aggregates and selector widths become attention heads.
+Categorical maps, and additive maps of numbers whatever their annotation, fold into functionals
+(no layer); other maps and sequence maps become MLPs (steps over a number's known values, AND
+tables over categorical tuples); aggregates and selector widths become attention heads.
 Whatever cannot be represented exactly raises CompileError naming the node.
 """
 from __future__ import annotations
@@ -15,13 +16,14 @@ import numpy as np
 
 from rasplab.compiler.attention import conjunction, head, table_pairs
 from rasplab.compiler.graph import Graph, selector_leaves
-from rasplab.compiler.mlp import and_table, numeric_lookup
+from rasplab.compiler.mlp import InseparableValues, and_table, numeric_lookup
 from rasplab.compiler.residual import CatRep, Ctx, Lin, NumRep, Op, Rep, Space, lin_sum
 from rasplab.compiler.values import MAX_PRODUCT, ValueSet, aggregate_mode, is_numeric
 from rasplab.errors import CompileError, describe_node
 from rasplab.lang.ast import (
     NUMERICAL,
     Aggregate,
+    AggregateBest,
     Full,
     IndicesType,
     LengthType,
@@ -36,8 +38,9 @@ from rasplab.lang.ast import (
     SequenceMap,
     SOp,
     TokensType,
+    indices,
 )
-from rasplab.lang.evaluator import _key
+from rasplab.lang.evaluator import _key, natural_ranks
 
 #: relative tolerance when checking that a numerical function is affine / additive
 AFFINE_TOL = 1e-12
@@ -63,22 +66,39 @@ def _close(a: float, b: float) -> bool:
 
 
 def _affine(xs: list[float], ys: list[float]) -> tuple[float, float] | None:
-    """(a, b) with y = a x + b on every point, if such exist."""
-    if len(xs) == 1:
+    """(a, b) with y = a x + b on every point, if such exist (equal xs, such as 1 and 1.0 of
+    one value set, must give equal ys)."""
+    first: dict[float, float] = {}
+    for x, y in zip(xs, ys):
+        if not _close(first.setdefault(x, y), y):
+            return None
+    if len(first) == 1:
         return 0.0, ys[0]
-    a = (ys[1] - ys[0]) / (xs[1] - xs[0])
-    b = ys[0] - a * xs[0]
+    (x0, y0), (x1, y1) = list(first.items())[:2]
+    a = (y1 - y0) / (x1 - x0)
+    b = y0 - a * x0
     if all(_close(a * x + b, y) for x, y in zip(xs, ys)):
         return a, b
     return None
+
+
+class _Unfold(Exception):
+    """A folded non-numerical node's values could not be told apart by a reader: lower again
+    with that node as a table (whose entries keep the interpreter's exact floats)."""
+
+    def __init__(self, node: Node):
+        super().__init__(describe_node(node))
+        self.node = node
 
 
 class Lowering:
     """Walks the graph children-first, building one representation per s-op."""
 
     def __init__(self, graph: Graph, values: dict[Node, ValueSet], vocab: list[Any],
-                 max_len: int):
+                 max_len: int, no_fold: frozenset[Node] = frozenset()):
         self.graph, self.values, self.vocab, self.max_len = graph, values, vocab, max_len
+        #: non-numerical nodes that stay tables; `folded`: those that became functionals
+        self.no_fold, self.folded = no_fold, set()
         self.ctx = Ctx(Space("one", 1), Space("bos", 1))
         self.reps: dict[Node, Rep] = {}
         self.cat_views: dict[Any, CatRep] = {}
@@ -92,6 +112,8 @@ class Lowering:
             if isinstance(node, SOp):
                 method = getattr(self, "_lower_" + type(node).__name__)
                 rep = method(node)
+                if isinstance(rep, NumRep) and not self._wants_num(node):
+                    self.folded.add(node)
                 if isinstance(rep, CatRep) and rep.base is None:  # its own base
                     rep.base, rep.of_base = node, list(range(len(rep.values)))
                 self.reps[node] = rep
@@ -122,6 +144,44 @@ class Lowering:
             return False
         vals = self.values.get(node)
         return vals is None or all(is_numeric(v) for v in vals)
+
+    def _foldable(self, node: SOp) -> bool:
+        """Whether the node may live as one numerical functional: it is numerical, or (whatever
+        its annotation) its values are known numbers that stay apart as floats, so a reader that
+        needs the value itself maps the float back to it. An int and a float of equal value may
+        share one (as the numerical aggregates' sets do: a default 0 beside means 0.0); a bool
+        may not share with a number."""
+        if self._wants_num(node):
+            return True
+        vals = self.values.get(node)
+        if node in self.no_fold or not vals or not all(is_numeric(v) for v in vals):
+            return False
+        kinds: dict[float, set[bool]] = {}
+        for v in vals:
+            kinds.setdefault(float(v), set()).add(isinstance(v, bool))
+        return all(len(k) == 1 for k in kinds.values())
+
+    def _fold_pays(self, node: SOp, reps: list[Rep], fn: Callable) -> bool:
+        """Whether folding a sequence map into a functional is no larger than its AND table.
+
+        A numerical argument would need its own one-hot view to enter a table, so folding always
+        pays then. Over categorical arguments only, a non-numerical node folds when the steps a
+        later one-hot view of it costs (two units between neighbouring values) are no more than
+        the table's units (argument tuples not giving its most common value)."""
+        if self._wants_num(node) or any(isinstance(r, NumRep) for r in reps):
+            return True
+        total = math.prod(len(r.values) for r in reps)  # type: ignore[union-attr]
+        if total > MAX_PRODUCT:
+            return True
+        counts: dict[Any, int] = {}
+        for combo in itertools.product(*(r.values for r in reps)):  # type: ignore[union-attr]
+            try:
+                key = _key(fn(*combo))
+            except Exception:
+                continue
+            counts[key] = counts.get(key, 0) + 1
+        table_units = sum(counts.values()) - max(counts.values(), default=0)
+        return 2 * (len(self.values[node]) - 1) <= table_units  # type: ignore[arg-type]
 
     def _as_num(self, rep: Rep) -> NumRep:
         if isinstance(rep, NumRep):
@@ -154,11 +214,22 @@ class Lowering:
             return rep
         if node not in self.cat_views:
             orig = self._originals(node)
-            op, view = numeric_lookup(self.ctx, self._label(node, ":onehot"), node, rep.lin,
-                                      list(orig), lambda t: orig[t], "cat")
+            op, view = self._lookup(node, self._label(node, ":onehot"), node, rep.lin,
+                                    list(orig), lambda t: orig[t], "cat")
             self.ops.append(op)
             self.cat_views[node] = view  # type: ignore[assignment]
         return self.cat_views[node]
+
+    def _lookup(self, arg: SOp, label: str, node: Node, x: Lin, xs: list[float],
+                f: Callable[[float], Any], out_kind: str) -> tuple[Op, Rep]:
+        """numeric_lookup of `arg`'s value; if a fold of arg made the lookup impossible, asks
+        (through _Unfold) for arg as a table instead."""
+        try:
+            return numeric_lookup(self.ctx, label, node, x, xs, f, out_kind)
+        except InseparableValues:
+            if arg in self.folded:
+                raise _Unfold(arg) from None
+            raise
 
     def _joint(self, nodes: list[SOp], where: Node) -> CatRep:
         """Indicators of tuples of values of several s-ops (an AND table), for one head."""
@@ -215,14 +286,14 @@ class Lowering:
             out.of_base = [None if rep.of_base[b] is None else index_of[rep.of_base[b]]
                            for b in range(len(rep.of_base))]  # type: ignore[index, arg-type]
             return self._finish(node, out)
-        if self._wants_num(node):
+        if self._foldable(node):  # an affine map of a number is a functional: no layer
             folded = self._affine_map(node, arg, rep, fn)
             if folded is not None:
                 return folded
         orig = self._originals(arg)
         kind = "num" if self._wants_num(node) else "cat"
-        op, out = numeric_lookup(self.ctx, self._label(node), node, rep.lin, list(orig),
-                                 lambda t: fn(orig[t]), kind)
+        op, out = self._lookup(arg, self._label(node), node, rep.lin, list(orig),
+                               lambda t: fn(orig[t]), kind)
         self.ops.append(op)
         return out
 
@@ -259,7 +330,7 @@ class Lowering:
         if all(isinstance(r, CatRep) and r.base is not None for r in reps) and len(
                 {r.base for r in reps}) == 1:  # type: ignore[union-attr]
             return self._map(node, reps[0].base, self._through_base(reps, fn))  # type: ignore
-        if self._wants_num(node):
+        if self._foldable(node) and self._fold_pays(node, reps, fn):
             folded = self._additive(node, distinct, fn)
             if folded is not None:
                 return folded
@@ -379,6 +450,37 @@ class Lowering:
         rep = self._one_hot(op.out, [node.default] + [v for v, _ in others])
         return self._finish(node, rep)
 
+    def _lower_AggregateBest(self, node: AggregateBest) -> Rep:
+        """Hard attention. With R score ranks, n = max_len, a query's score for key k is
+        (R + 1) * selected + rank(k) - k / 2n, and R for BOS: a selected key beats BOS by more
+        than 1/2, BOS beats an unselected key by at least 1, a better rank wins by more than 1/2
+        and the earlier of equal ranks by 1/2n. Scaled by n, the smallest gap is worth
+        attention.SCALE / 2 in the logits, as the other heads' BOS margin."""
+        score = self.cat_view(node.score)
+        try:
+            ranks = natural_ranks(score.values)
+        except TypeError:
+            raise CompileError(f"the scores of {describe_node(node)} do not compare "
+                               f"({score.values[:4]!r}...)") from None
+        top = max(ranks, default=0)
+        ranks = ranks if node.maximise else [top - r for r in ranks]
+        if indices not in self.reps:  # the tie-break reads positions
+            self.reps[indices] = self._lower_IndicesType(indices)  # type: ignore[arg-type]
+        position = self.cat_view(indices)  # type: ignore[arg-type]
+        n, n_ranks = float(self.max_len), top + 1
+        pairs = [(q * ((n_ranks + 1) * n), k) for q, k in self.selector_pairs(node.selector, node)]
+        pairs.append((self.ctx.NB * n, lin_sum([ind * float(r) for r, ind in
+                                                zip(ranks, score.ind)])))
+        pairs.append((self.ctx.NB * -0.5, lin_sum([ind * float(i) for i, ind in
+                                                   zip(position.values, position.ind)])))
+        src = self.cat_view(node.sop)
+        others = [(v, ind) for v, ind in zip(src.values, src.ind)
+                  if _key(v) != _key(node.default)]
+        op = head(self.ctx, self._label(node), node, pairs, [ind for _, ind in others],
+                  nonneg=True, bos_score=n_ranks * n, kind="best")
+        self.ops.append(op)
+        return self._finish(node, self._one_hot(op.out, [node.default] + [v for v, _ in others]))
+
     def _lower_SelectorWidth(self, node: SelectorWidth) -> Rep:
         return self._width(node, self.selector_pairs(node.selector, node), self.values[node])
 
@@ -414,5 +516,11 @@ def _selects(selector: Selector, keys: dict[SOp, Any], queries: dict[SOp, Any]) 
 
 
 def lower(graph: Graph, values: dict[Node, ValueSet], vocab: list[Any], max_len: int) -> Lowered:
-    """Representations and ops for every s-op of the graph."""
-    return Lowering(graph, values, vocab, max_len).run()
+    """Representations and ops for every s-op of the graph (lowered again, with a folded node
+    kept as a table, whenever a reader cannot tell that node's values apart)."""
+    no_fold: frozenset[Node] = frozenset()
+    while True:
+        try:
+            return Lowering(graph, values, vocab, max_len, no_fold).run()
+        except _Unfold as unfold:
+            no_fold = no_fold | {unfold.node}

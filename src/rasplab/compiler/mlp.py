@@ -24,6 +24,11 @@ MAX_UNITS = 50_000
 MIN_GAP = 1e-9
 
 
+class InseparableValues(CompileError):
+    """Two values of a numerical input are too close to step between, yet f tells them apart
+    (such as 0.5 and 0.4999999999999999, both a half to the model, not to the interpreter)."""
+
+
 def _finish(ctx: Ctx, label: str, node: Node, units: list[Lin], outs: list[Any],
             coefs: list[list[tuple[int, float]]], first: Any, out_kind: str,
             signed: bool, kind: str) -> tuple[MLPOp, Rep]:
@@ -87,8 +92,8 @@ def numeric_lookup(ctx: Ctx, label: str, node: Node, x: Lin, xs: Sequence[float]
             continue
         gap = xs[i] - xs[i - 1]
         if gap <= MIN_GAP * max(1.0, abs(xs[i])):
-            raise CompileError(f"values {xs[i - 1]!r} and {xs[i]!r} are too close to separate "
-                               f"in float64 at {describe_node(node)}")
+            raise InseparableValues(f"values {xs[i - 1]!r} and {xs[i]!r} are too close to "
+                                    f"separate in float64 at {describe_node(node)}")
         t, a = (xs[i] + xs[i - 1]) / 2, 2.0 / gap
         units.append(x * a + ctx.ONE * (0.5 - a * t))
         units.append(x * a + ctx.ONE * (-0.5 - a * t))

@@ -31,6 +31,8 @@ class CompiledConfig:
     attn_scale: float = 1.0
     program: str | None = None
     layout: list[dict] = field(default_factory=list)
+    #: attention sees only keys at or before each query (BOS, at position 0, stays visible)
+    causal: bool = False
 
     @property
     def n_vocab(self) -> int:
@@ -49,8 +51,8 @@ class CompiledConfig:
 
 
 class Attention(nn.Module):
-    """Multi-head bidirectional attention; W_Q/W_K/W_V (heads, d_model, d_head), W_O (heads,
-    d_head, d_model), as TransformerLens stores them."""
+    """Multi-head attention, bidirectional or causal; W_Q/W_K/W_V (heads, d_model, d_head), W_O
+    (heads, d_head, d_model), as TransformerLens stores them."""
 
     def __init__(self, cfg: CompiledConfig, dtype: torch.dtype):
         super().__init__()
@@ -60,12 +62,17 @@ class Attention(nn.Module):
         self.W_V = nn.Parameter(torch.zeros(shape, dtype=dtype))
         self.W_O = nn.Parameter(torch.zeros((cfg.n_heads, cfg.d_head, cfg.d_model), dtype=dtype))
         self.scale = cfg.attn_scale
+        self.causal = cfg.causal
 
     def forward(self, x: torch.Tensor, cache: dict | None, prefix: str) -> torch.Tensor:
         q = torch.einsum("bpd,hde->bhpe", x, self.W_Q)
         k = torch.einsum("bpd,hde->bhpe", x, self.W_K)
         v = torch.einsum("bpd,hde->bhpe", x, self.W_V)
         scores = torch.einsum("bhqe,bhke->bhqk", q, k) * self.scale
+        if self.causal:
+            n = x.shape[1]
+            future = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
+            scores = scores.masked_fill(future, float("-inf"))
         pattern = torch.softmax(scores, dim=-1)
         if cache is not None:
             cache[prefix + "attn.hook_pattern"] = pattern

@@ -16,6 +16,7 @@ from rasplab.errors import CompileError, RaspLabError, describe_node
 from rasplab.lang.ast import (
     NUMERICAL,
     Aggregate,
+    AggregateBest,
     Full,
     IndicesType,
     LengthType,
@@ -119,6 +120,9 @@ def _symbolic(node: Node, sets: dict[Node, ValueSet], vocab: list[Any], max_len:
         combos = ([row[distinct.index(a)] for a in node.args]
                   for row in itertools.product(*arg_sets))  # type: ignore[arg-type]
         return dedupe(_apply_all(node.fn, combos))
+    if isinstance(node, AggregateBest):  # a selected value passes through, or the default
+        source = sets[node.sop]
+        return None if source is None else dedupe(list(source) + [node.default])
     if isinstance(node, Aggregate):
         source = sets[node.sop]
         mode = aggregate_mode(node, source)
@@ -141,14 +145,15 @@ def _exhaustive_inputs(vocab: list[Any], max_len: int) -> list[list[Any]] | None
     return [list(p) for n in range(1, max_len + 1) for p in itertools.product(vocab, repeat=n)]
 
 
-def _observed(graph: Graph, inputs: list[list[Any]]) -> dict[Node, list[Any]] | None:
+def _observed(graph: Graph, inputs: list[list[Any]], causal: bool = False
+              ) -> dict[Node, list[Any]] | None:
     """Values every s-op takes on all `inputs` (None when the interpreter fails on some input)."""
     from rasplab.lang.evaluator import Batch, _chunks
 
     seen: dict[Node, list[Any]] = {n: [] for n in graph.order if isinstance(n, SOp)}
     try:
         for group in _chunks([len(x) for x in inputs]):
-            batch = Batch([inputs[i] for i in group], strict=False)
+            batch = Batch([inputs[i] for i in group], strict=False, causal=causal)
             batch.value(graph.output)
             for node in seen:
                 value = batch.value(node)
@@ -159,8 +164,10 @@ def _observed(graph: Graph, inputs: list[list[Any]]) -> dict[Node, list[Any]] | 
     return {n: dedupe(v) for n, v in seen.items()}
 
 
-def infer_values(graph: Graph, vocab: Sequence[Any], max_len: int) -> dict[Node, ValueSet]:
-    """Value set of every s-op of the graph for inputs over `vocab` of length 1..max_len."""
+def infer_values(graph: Graph, vocab: Sequence[Any], max_len: int, *,
+                 causal: bool = False) -> dict[Node, ValueSet]:
+    """Value set of every s-op of the graph for inputs over `vocab` of length 1..max_len
+    (evaluated causally, when exhaustive, for a causal program)."""
     vocab = dedupe(list(vocab))
     if not vocab:
         raise CompileError("the vocabulary is empty")
@@ -172,7 +179,7 @@ def infer_values(graph: Graph, vocab: Sequence[Any], max_len: int) -> dict[Node,
             sets[node] = _symbolic(node, sets, vocab, max_len)
     inputs = _exhaustive_inputs(vocab, max_len)
     if inputs is not None:
-        observed = _observed(graph, inputs)
+        observed = _observed(graph, inputs, causal)
         if observed is not None:
             sets.update(observed)  # exact: every possible input was run
     return sets

@@ -52,13 +52,15 @@ class DistillResult:
 
 
 def _search(examples: list[tuple[list, list]], budget: float, priors: dict, seed: int,
-            library: Any = None) -> Any:
+            library: Any = None, causal: bool = False) -> Any:
     """One bottom-up search under the noisy objective, with head-derived selector priors (and
     a learned library's abstractions as single steps, when given)."""
     from rasplab.synth import synthesize
 
     extra = {"method": "library", "library": library} if library is not None else {
         "method": "bottomup"}
+    if causal:
+        extra["causal"] = True
     return synthesize(examples, budget=budget, selector_priors=priors or None, seed=seed,
                       progress=False, **extra)
 
@@ -72,13 +74,15 @@ def _selector_text(sel: Any) -> str:
 def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None = None,
             max_len: int | None = None, n: int = 200, budget: float = 60.0, rounds: int = 4,
             held_out: int = 1000, seed: int = 0, out_dir: str | Path | None = None,
-            pool: int = 1000, library: Any = None) -> DistillResult:
+            pool: int = 1000, library: Any = None, causal: bool | None = None
+            ) -> DistillResult:
     """Distil `model` (model file, model object, Oracle or plain function) into a RASP program.
 
     `n` inputs are queried first; each round searches (budget split over rounds), then asks the
     model about `pool` fresh inputs and adds those where the program disagrees. The result is
     verified on `held_out` fresh inputs and, with `out_dir`, written up as a report. `library`
-    (a `rasplab library` file or Library) adds learned abstractions to the search.
+    (a `rasplab library` file or Library) adds learned abstractions to the search. `causal`
+    searches causal programs (default: whether the model's attention is causally masked).
     """
     start = time.perf_counter()
     if library is not None:  # read once (a bad file fails before any query), not every round
@@ -86,6 +90,8 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
 
         library = load_library(library)
     oracle = as_oracle(model, vocab=vocab, max_len=max_len, task=task)
+    if causal is None:
+        causal = bool(oracle.meta.get("causal", False))
     rng = np.random.default_rng(seed)
     sample = input_sampler(oracle)
 
@@ -117,7 +123,7 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
         used_rounds = r + 1
         round_budget = max(remaining / max(rounds - r, 1) * (2 if r == 0 else 1), 1.0)
         found = _search(list(zip(xs, ys)), min(round_budget, max(remaining, 1.0)), priors,
-                        seed + r, library)
+                        seed + r, library, causal)
         candidates += getattr(found, "candidates", 0)
         if found.program is None:
             continue

@@ -294,6 +294,70 @@ class SelectorWidth(SOp):
         return (self.selector,)
 
 
+@dataclass(frozen=True, eq=False, init=False)
+class AggregateBest(SOp):
+    """Hard (argmax) attention: each query takes `sop` at the selected key whose `score` is
+    largest (`maximise`) or smallest; ties go to the earliest key, no key selected gives `default`.
+
+    The result keeps `sop`'s values exactly (any type), so it is categorical by default. Scores
+    compare in their natural order (numbers numerically, strings lexicographically).
+    """
+
+    selector: Selector
+    sop: SOp
+    score: SOp
+    default: Any = None
+    maximise: bool = True
+    encoding: Encoding | None = CATEGORICAL
+    name: str | None = field(default=None, compare=False)
+
+    def __init__(self, selector: Selector, sop: SOp, score: SOp | None = None,
+                 default: Any = None, maximise: bool = True,
+                 encoding: Encoding | None = CATEGORICAL, name: str | None = None):
+        if not isinstance(selector, Selector):
+            raise TypeError(f"AggregateBest needs a selector, got {type(selector).__name__}")
+        if not isinstance(sop, SOp):
+            raise TypeError(f"AggregateBest needs an s-op to take, got {type(sop).__name__}")
+        if score is not None and not isinstance(score, SOp):
+            raise TypeError(f"AggregateBest's score must be an s-op, got {type(score).__name__}")
+        object.__setattr__(self, "selector", selector)
+        object.__setattr__(self, "sop", sop)
+        object.__setattr__(self, "score", sop if score is None else score)
+        object.__setattr__(self, "default", default)
+        object.__setattr__(self, "maximise", bool(maximise))
+        object.__setattr__(self, "encoding", encoding)
+        object.__setattr__(self, "name", name)
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.selector, self.sop) if self.score == self.sop else \
+            (self.selector, self.sop, self.score)
+
+
+@dataclass(frozen=True, eq=False)
+class Causal(SOp):
+    """Marks the whole program causal: every selector sees only keys at or before its query,
+    and `length` is the prefix length q + 1. Its encoding is the inner s-op's."""
+
+    sop: SOp
+    name: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sop, SOp):
+            raise TypeError(f"causal(...) wraps an s-op, got {type(self.sop).__name__}")
+
+    @property
+    def encoding(self) -> Encoding | None:  # type: ignore[override]
+        return self.sop.encoding
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.sop,)
+
+    def annotated(self, encoding: Encoding | None) -> "SOp":
+        return Causal(self.sop.annotated(encoding), name=self.name)
+
+
 # ------------------------------------------------------------------------------- selectors ---
 @dataclass(frozen=True, eq=False, init=False)
 class Select(Selector):
@@ -389,6 +453,63 @@ def aggregate(selector: Selector, sop: SOp | Any, default: Any = _MISSING) -> Ag
 
 def selector_width(selector: Selector) -> SelectorWidth:
     return SelectorWidth(selector)
+
+
+def aggregate_max(selector: Selector, sop: SOp | Any, default: Any = None,
+                  score: SOp | Any | None = None) -> AggregateBest:
+    """`sop` at the selected key with the largest `score` (default: `sop` itself); ties go to the
+    earliest key; `default` where nothing is selected."""
+    return _best(selector, sop, default, score, True)
+
+
+def aggregate_min(selector: Selector, sop: SOp | Any, default: Any = None,
+                  score: SOp | Any | None = None) -> AggregateBest:
+    """`sop` at the selected key with the smallest `score` (default: `sop` itself); ties go to
+    the earliest key; `default` where nothing is selected."""
+    return _best(selector, sop, default, score, False)
+
+
+def _best(selector: Selector, sop: Any, default: Any, score: Any, maximise: bool
+          ) -> AggregateBest:
+    sop = sop if isinstance(sop, SOp) else Full(sop)
+    if score is not None and not isinstance(score, SOp):
+        score = Full(score)
+    return AggregateBest(selector, sop, score, default, maximise)
+
+
+def causal(sop: SOp) -> Causal:
+    """The program evaluated causally (see `Causal`); causal(causal(x)) == causal(x)."""
+    return sop if isinstance(sop, Causal) else Causal(sop)
+
+
+def is_causal(program: Node) -> bool:
+    """Whether the program holds a `Causal` node anywhere (which makes all of it causal)."""
+    return any(isinstance(node, Causal) for node in walk(program))
+
+
+def replace_children(node: Node, new: dict[Node, Node]) -> Node:
+    """A copy of `node` whose child nodes are looked up in `new` (unchanged when absent)."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(node):  # type: ignore[arg-type]
+        value = getattr(node, f.name)
+        if isinstance(value, Node) and value in new and new[value] is not value:
+            changes[f.name] = new[value]
+        elif isinstance(value, tuple) and any(isinstance(v, Node) and v in new for v in value):
+            changes[f.name] = tuple(new.get(v, v) if isinstance(v, Node) else v for v in value)
+    return node._with(**changes) if changes else node
+
+
+def rewrite(program: Node, fn: Callable[[Node], Node]) -> Node:
+    """The program with `fn` applied bottom-up to every node (children are rewritten first)."""
+    new: dict[Node, Node] = {}
+    for node in walk(program):
+        new[node] = fn(replace_children(node, new))
+    return new[program]
+
+
+def uncausal(program: Node) -> Node:
+    """The program without its `Causal` markers (what a causal program computes, per prefix)."""
+    return rewrite(program, lambda n: n.sop if isinstance(n, Causal) else n)
 
 
 def walk(program: Node) -> Iterator[Node]:

@@ -18,6 +18,8 @@ from rasplab.errors import RaspRuntimeError
 from rasplab.lang.ast import (
     NUMERICAL,
     Aggregate,
+    AggregateBest,
+    Causal,
     Full,
     IndicesType,
     LengthType,
@@ -135,6 +137,26 @@ def _occurring(codes: np.ndarray, space: int) -> np.ndarray:
     return np.unique(codes)
 
 
+def natural_ranks(values: Sequence[Any]) -> list[int]:
+    """Each value's rank in natural order (equal values share one; NaN ranks below all).
+
+    Raises TypeError when the values do not compare (numbers with strings, say).
+    """
+    nan = [isinstance(v, float) and math.isnan(v) for v in values]
+    order = sorted((i for i in range(len(values)) if not nan[i]), key=values.__getitem__)
+    ranks = [0] * len(values)
+    rank = 1 if any(nan) else 0
+    for j, i in enumerate(order):
+        if j and not values[order[j - 1]] == values[i]:
+            rank += 1
+        ranks[i] = rank
+    return ranks
+
+
+def _holds_causal(node: Node) -> bool:
+    return any(type(n) is Causal for n in walk(node))
+
+
 def _homogeneous(values: Sequence[Any]) -> bool:
     """True when numpy compares these values as Python does: all numbers, or all strings."""
     kinds = set(map(type, values))
@@ -173,11 +195,19 @@ def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
 
 
 class Batch:
-    """Inputs padded into one array; evaluates program nodes with memoisation (a DAG runs once)."""
+    """Inputs padded into one array; evaluates program nodes with memoisation (a DAG runs once).
+
+    With `causal`, every selector sees only keys at or before its query and `length` is the
+    prefix length; a node holding a `Causal` marker is always evaluated that way.
+    """
 
     def __init__(self, inputs: Sequence[Sequence[Token]], strict: bool = True,
-                 origin: Sequence[int] | None = None, all_inputs: Sequence[Any] | None = None):
+                 origin: Sequence[int] | None = None, all_inputs: Sequence[Any] | None = None,
+                 causal: bool = False):
         self.inputs = inputs
+        self.causal = causal
+        self._causal_twin: Batch | None = None
+        self._prefix: np.ndarray | None = None
         self.lengths = np.array([len(x) for x in inputs], dtype=np.int64)
         if len(inputs) and self.lengths.min() == 0:
             raise RaspRuntimeError("inputs must be non-empty sequences", input=[])
@@ -196,6 +226,8 @@ class Batch:
     # -------------------------------------------------------------------------------------
     def value(self, node: Node) -> Any:
         """The node's value over the batch: SOpValue for s-ops, bool (batch, q, k) for selectors."""
+        if not self.causal and node not in self.memo and _holds_causal(node):
+            return self._twin_value(node)
         value = self._value(node)
         return self._matrix(node, value) if isinstance(value, RankSelect) else value
 
@@ -207,6 +239,15 @@ class Batch:
             if sub not in self.memo:
                 self.memo[sub] = self._eval(sub)
         return self.memo[node]
+
+    def _twin_value(self, node: Node) -> Any:
+        """The node's value in causal mode, from a causal batch over the same inputs."""
+        if self._causal_twin is None:
+            self._causal_twin = Batch(self.inputs, self.strict, self.origin, self.all_inputs,
+                                      causal=True)
+        out = self._causal_twin.value(node)
+        self.invalid.update(self._causal_twin.invalid)
+        return out
 
     def _matrix(self, node: Node, value: RankSelect) -> np.ndarray:
         """Build (once) the selection matrix of a rank-held select."""
@@ -220,9 +261,14 @@ class Batch:
         return self._pair_valid
 
     def _mask(self, sel: np.ndarray) -> np.ndarray:
-        """Clear padded queries and keys in place (nothing to do when no input is padded)."""
+        """Clear padded queries and keys in place (nothing to do when no input is padded), and in
+        causal mode the keys after each query."""
         if not self.dense:
             sel &= self.pair_valid()
+        if self.causal:
+            if self._prefix is None:
+                self._prefix = np.tril(np.ones((self.n, self.n), dtype=bool))
+            sel &= self._prefix
         return sel
 
     def _input_of(self, batch_index: int) -> Any:
@@ -265,6 +311,9 @@ class Batch:
         return SOpValue(codes, list(range(self.n)))
 
     def _eval_LengthType(self, node: LengthType) -> SOpValue:
+        if self.causal:  # the prefix length q + 1
+            codes = np.where(self.valid, np.arange(self.n)[None, :], -1)
+            return SOpValue(codes, list(range(1, self.n + 1)))
         table = sorted(set(self.lengths.tolist()))
         pos = {v: i for i, v in enumerate(table)}
         per_input = np.array([pos[v] for v in self.lengths.tolist()], dtype=np.int64)
@@ -349,7 +398,14 @@ class Batch:
                         f"({type(exc).__name__})", node, self._first_input_with(mask)) from None
         return out
 
-    def _eval_Select(self, node: Select) -> np.ndarray:
+    def _eval_Select(self, node: Select) -> np.ndarray | RankSelect:
+        found = self._select(node)
+        if self.causal and isinstance(found, RankSelect):
+            # rank histograms count every key: causal selectors are always matrices
+            return self._mask(found.matrix())
+        return found
+
+    def _select(self, node: Select) -> np.ndarray | RankSelect:
         keys, queries = self.value(node.keys), self.value(node.queries)
         pred, kt, qt = node.predicate, keys.table, queries.table
         if pred.op in ("true", "false") and pred.args == (SLOT0, SLOT1):
@@ -383,6 +439,11 @@ class Batch:
 
     def _eval_SelectorNot(self, node: SelectorNot) -> np.ndarray:
         return self._mask(~self.value(node.inner))
+
+    def _eval_Causal(self, node: Causal) -> SOpValue:
+        if not self.causal:
+            return self._twin_value(node.sop)
+        return self.value(node.sop)  # a marker inside a causal program changes nothing
 
     # --- attention -----------------------------------------------------------------------
     def _eval_SelectorWidth(self, node: SelectorWidth) -> SOpValue:
@@ -493,6 +554,31 @@ class Batch:
         return SOpValue(_recode(codes, remap), table)
 
 
+    def _eval_AggregateBest(self, node: AggregateBest) -> SOpValue:
+        """Argmax attention: per query, `sop` at the selected key of best score (the earliest
+        on ties), `default` where nothing is selected."""
+        val: SOpValue = self.value(node.sop)
+        score: SOpValue = self.value(node.score)
+        sel: np.ndarray = self.value(node.selector)
+        used = _occurring(score.codes[self.valid], len(score.table))
+        try:
+            ranks = natural_ranks([score.table[i] for i in used.tolist()])
+        except TypeError:
+            shown = sorted({type(score.table[i]).__name__ for i in used.tolist()})
+            raise RaspRuntimeError(f"scores of types {', '.join(shown)} do not compare", node,
+                                   self._first_input_with(self.valid)) from None
+        top = max(ranks, default=0)
+        rank_of = np.full(len(score.table) + 1, -1, dtype=np.int32)  # the last entry: padding
+        rank_of[used] = ranks if node.maximise else [top - r for r in ranks]
+        scored = np.where(sel, rank_of[score.codes][:, None, :], np.int32(-1))
+        best = scored.argmax(axis=-1)  # the first key of the best score among the selected ones
+        codes = np.take_along_axis(val.codes, best, axis=1)
+        codes = np.where(sel.any(axis=-1), codes, len(val.table))
+        codes = np.where(self.valid, codes, -1)
+        table, remap = _dedupe(list(val.table) + [node.default])
+        return SOpValue(_recode(codes, remap), table)
+
+
 def _as_tokens(x: Any) -> list[Token]:
     return x if isinstance(x, list) else list(x)  # read only: lists need no copy
 
@@ -506,6 +592,8 @@ def _matrix_free(program: Node) -> bool:
         if isinstance(node, Selector) and not (
                 isinstance(node, Select) and node.predicate.args == (SLOT0, SLOT1)
                 and node.predicate.op in (*COMPARISONS, "true", "false")):
+            return False
+        if isinstance(node, AggregateBest):
             return False
         if isinstance(node, Aggregate) and not (
                 isinstance(node.selector, Select) and node.selector.predicate.op in ("eq", "true")):
@@ -528,13 +616,30 @@ def _chunks(lengths: list[int], cells: int | None = None) -> Iterable[list[int]]
         yield group
 
 
+def not_a_program(what: str, value: Any) -> str:
+    """Why `value` is not a program; a bool most likely came from `sop == x`, which compares
+    programs (nodes hash and compare structurally) rather than building an element-wise map."""
+    message = f"{what} needs a program (an s-op or a selector), got {type(value).__name__} " \
+              f"{value!r}"
+    if isinstance(value, bool):
+        message += ("; `==` and `!=` on s-ops compare programs structurally and give True or "
+                    "False: use .eq() / .ne() for an element-wise comparison, e.g. "
+                    "tokens.eq(\"a\")")
+    return message
+
+
 def evaluate(program: Node, inputs: Sequence[Sequence[Token] | str], *,
-             strict: bool = True) -> list[Any]:
+             strict: bool = True, causal: bool = False) -> list[Any]:
     """Run `program` on every input; returns one output list per input (in input order).
 
     A selector program returns one boolean (n, n) numpy matrix S[q, k] per input. Strings are
-    split into characters. Raises RaspRuntimeError naming the node and input on failure.
+    split into characters. `causal=True`, or a `Causal` node in the program, evaluates with
+    causal semantics (position q sees only positions 0..q). Raises RaspRuntimeError naming the
+    node and input on failure.
     """
+    if not isinstance(program, Node):
+        raise TypeError(not_a_program("evaluate", program))
+    causal = causal or _holds_causal(program)
     seqs = [_as_tokens(x) for x in inputs]
     for i, s in enumerate(seqs):
         if not s:
@@ -542,9 +647,10 @@ def evaluate(program: Node, inputs: Sequence[Sequence[Token] | str], *,
     out: list[Any] = [None] * len(seqs)
     # without selector matrices a chunk costs O(batch * n): larger chunks amortise the per-chunk
     # work on value tables
-    cells = CHUNK_CELLS * (16 if _matrix_free(program) else 1)
+    cells = CHUNK_CELLS * (16 if not causal and _matrix_free(program) else 1)
     for group in _chunks([len(s) for s in seqs], cells):
-        batch = Batch([seqs[i] for i in group], strict=strict, origin=group, all_inputs=seqs)
+        batch = Batch([seqs[i] for i in group], strict=strict, origin=group, all_inputs=seqs,
+                      causal=causal)
         value = batch.value(program)
         if isinstance(program, Selector):
             rows = [value[b, : n, : n].copy() for b, n in enumerate(batch.lengths)]
@@ -555,6 +661,6 @@ def evaluate(program: Node, inputs: Sequence[Sequence[Token] | str], *,
     return out
 
 
-def run(program: Node, input: Sequence[Token] | str) -> Any:
+def run(program: Node, input: Sequence[Token] | str, *, causal: bool = False) -> Any:
     """Run `program` on one input."""
-    return evaluate(program, [input])[0]
+    return evaluate(program, [input], causal=causal)[0]

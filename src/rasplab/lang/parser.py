@@ -20,6 +20,7 @@ from rasplab.lang.ast import (
     CATEGORICAL,
     NUMERICAL,
     Aggregate,
+    AggregateBest,
     Full,
     Map,
     Node,
@@ -31,6 +32,7 @@ from rasplab.lang.ast import (
     SelectorWidth,
     SequenceMap,
     SOp,
+    causal,
     indices,
     length,
     tokens,
@@ -82,12 +84,15 @@ class Program:
     last_node: Node | None = None
     file: str | None = None
     base: "Scope | None" = field(default=None, repr=False)
+    #: the file declared `causal;`: its s-ops (in env, last, last_node) come wrapped in Causal
+    causal: bool = False
 
     def __getitem__(self, name: str) -> Any:
         if name in self.env:
             return self.env[name]
         if self.base is not None and self.base.has(name):
-            return self.base.lookup(name)
+            value = self.base.lookup(name)  # a library name, seen from a causal file: causal
+            return causal(value) if self.causal and isinstance(value, SOp) else value
         raise RaspNameError(f"{self.file or '<source>'}: no name {name!r} in the program")
 
     def __contains__(self, name: str) -> bool:
@@ -283,6 +288,18 @@ def _aggregate(selector: Any, sop: Any, default: Any = 0) -> Aggregate:
     return Aggregate(selector, as_sop(sop, "aggregate's s-op"), _freeze(default), encoding=None)
 
 
+def _best(name: str, maximise: bool) -> Callable[..., AggregateBest]:
+    def best(selector: Any, sop: Any, default: Any = None, score: Any = None) -> AggregateBest:
+        if not isinstance(selector, Selector):
+            raise _Fail(f"{name} needs a selector as its first argument, got {kind(selector)}")
+        if isinstance(default, SOp | Selector) or not _is_atom(default):
+            raise _Fail(f"{name}'s default must be an atom, got {kind(default)}")
+        scored = None if score is None else as_sop(score, f"{name}'s score")
+        return AggregateBest(selector, as_sop(sop, f"{name}'s s-op"), scored, _freeze(default),
+                             maximise, encoding=CATEGORICAL)
+    return best
+
+
 def _selector_width(selector: Any) -> SelectorWidth:
     if not isinstance(selector, Selector):
         raise _Fail(f"selector_width needs a selector, got {kind(selector)}")
@@ -381,6 +398,8 @@ def _builtin_names() -> dict[str, Any]:
         "True": True, "False": False, "None": None, "TRUE": TRUE, "FALSE": FALSE,
         "select": b("select", _select, 3),
         "aggregate": b("aggregate", _aggregate, 2, 3),
+        "aggregate_max": b("aggregate_max", _best("aggregate_max", True), 2, 4),
+        "aggregate_min": b("aggregate_min", _best("aggregate_min", False), 2, 4),
         "selector_width": b("selector_width", _selector_width, 1),
         "numerical": b("numerical", _annotate(NUMERICAL), 1),
         "categorical": b("categorical", _annotate(CATEGORICAL), 1),
@@ -410,6 +429,19 @@ def _name(node: Any, var: str) -> Any:
     return node.named(var) if isinstance(node, Node) else node
 
 
+def _is_causal_declaration(stmt: Tree) -> bool:
+    """`causal;`: an expression statement that is the bare name `causal`."""
+    if stmt.data != "expr_stmt":
+        return False
+    expr = stmt.children[0]
+    return isinstance(expr, Tree) and expr.data == "var" and str(expr.children[0]) == "causal"
+
+
+def causal_names(names: dict[str, Any]) -> dict[str, Any]:
+    """A causal file's names: its s-ops wrapped in Causal, everything else as it is."""
+    return {k: causal(v) if isinstance(v, SOp) else v for k, v in names.items()}
+
+
 class Interpreter:
     """Executes one file's statements in a scope; `load` runs other files with a fresh one."""
 
@@ -421,10 +453,15 @@ class Interpreter:
         self.names: list[str] = []
         self.last: SOp | None = None
         self.last_node: Node | None = None
+        #: the file began with `causal;`
+        self.causal = False
 
     # --- statements ------------------------------------------------------------------------
     def run(self, tree: Tree, scope: Scope, top: bool) -> None:
-        for stmt in tree.children:
+        for i, stmt in enumerate(tree.children):
+            if i == 0 and top and tree.data == "start" and _is_causal_declaration(stmt):
+                self.causal = True
+                continue
             self.statement(stmt, scope, top)
 
     def statement(self, stmt: Tree, scope: Scope, top: bool) -> None:
@@ -444,6 +481,9 @@ class Interpreter:
                 if top:
                     self._record(var, value)
         elif kind_ == "expr_stmt":
+            if _is_causal_declaration(stmt):
+                raise _where(stmt, self.file).error(
+                    "'causal;' must be the first statement of the file")
             self.expr(stmt.children[0], scope)
         elif kind_ == "draw_stmt":
             for child in stmt.children:
@@ -635,7 +675,7 @@ class Interpreter:
         if isinstance(callee, SOp | Selector):
             if len(args) != 1:
                 raise _Fail(f"an s-op runs on one input, got {len(args)} arguments")
-            return run_on_input(callee, args[0])
+            return run_on_input(callee, args[0], causal=self.causal)
         raise _Fail(f"{label} is {kind(callee)}, which cannot be called")
 
     def call_function(self, fn: Function, args: list[Any], tree: Tree) -> Any:
@@ -765,7 +805,7 @@ def apply_fn(fn: Fn, args: list[Any]) -> Any:
     raise _Fail("an element-wise function takes only s-ops or only atoms")
 
 
-def run_on_input(program: SOp | Selector, value: Any) -> Any:
+def run_on_input(program: SOp | Selector, value: Any, causal: bool = False) -> Any:
     """`reverse("hello")`: evaluate a program on one input."""
     if isinstance(value, str):
         seq: list[Any] = list(value)
@@ -775,7 +815,7 @@ def run_on_input(program: SOp | Selector, value: Any) -> Any:
         raise _Fail(f"an s-op runs on a string or a list, got {kind(value)}")
     if not seq:
         raise _Fail("an s-op runs on a non-empty input")
-    out = evaluate(program, [seq])[0]
+    out = evaluate(program, [seq], causal=causal)[0]
     return out.tolist() if hasattr(out, "tolist") else out
 
 
@@ -801,18 +841,31 @@ def _public(scope: Scope) -> dict[str, Any]:
 _FILE_CACHE: dict[tuple[str, float, int], dict[str, Any]] = {}
 
 
+def read_source(path: Path) -> str:
+    """A `.rasp` file's text (UTF-8); RaspSyntaxError naming the line of a byte that is not."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RaspSyntaxError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", str(path),
+                              line) from None
+
+
 def _run_file(path: Path, base: Scope, loading: tuple[str, ...]) -> dict[str, Any]:
     """Run a loaded file in a fresh scope over `base`; its public names (cached by mtime)."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime, id(base))
     if key not in _FILE_CACHE:
         try:
-            source = path.read_text()
+            source = read_source(path)
         except OSError as exc:
             raise RaspNameError(f"cannot read {path}: {exc.strerror}") from None
         scope = Scope(base)
-        Interpreter(str(path), base, loading).run(_syntax_tree(source, str(path)), scope, top=True)
-        _FILE_CACHE[key] = _public(scope)
+        interp = Interpreter(str(path), base, loading)
+        interp.run(_syntax_tree(source, str(path)), scope, top=True)
+        exported = _public(scope)
+        _FILE_CACHE[key] = causal_names(exported) if interp.causal else exported
     return _FILE_CACHE[key]
 
 
@@ -859,6 +912,8 @@ def parse(source: str, file: str | None = None, *,
           prelude: bool | str | os.PathLike = True) -> Program:
     """Run `.rasp` source; the Program holds its names, their values and the last s-op assigned.
 
+    Source that begins with `causal;` is causal: its s-ops come back wrapped in `Causal`.
+
     `file` names the source in errors and anchors relative `load`s. `prelude` loads the standard
     library (`stdlib/rasplib.rasp`, when present) first; False skips it, a path replaces it.
     """
@@ -868,7 +923,13 @@ def parse(source: str, file: str | None = None, *,
         scope = Scope(base)
         interp = Interpreter(file, base, (str(Path(file).resolve()),) if file else ())
         interp.run(tree, scope, top=True)
-        return Program(scope.vars, interp.names, interp.last, interp.last_node, file, base)
+        if not interp.causal:
+            return Program(scope.vars, interp.names, interp.last, interp.last_node, file, base)
+        last_node = interp.last_node
+        return Program(causal_names(scope.vars), interp.names,
+                       None if interp.last is None else causal(interp.last),
+                       causal(last_node) if isinstance(last_node, SOp) else last_node, file, base,
+                       causal=True)
 
     return _with_stack(go)
 
@@ -877,7 +938,7 @@ def parse_file(path: str | os.PathLike, *, prelude: bool | str | os.PathLike = T
     """Parse a `.rasp` file (relative loads resolve next to it)."""
     p = Path(path)
     try:
-        source = p.read_text()
+        source = read_source(p)
     except FileNotFoundError:
         raise RaspNameError(f"no such file: {p}") from None
     except OSError as exc:

@@ -17,6 +17,8 @@ from rasplab.lang.ast import (
     CATEGORICAL,
     NUMERICAL,
     Aggregate,
+    AggregateBest,
+    Causal,
     Encoding,
     Full,
     IndicesType,
@@ -31,6 +33,8 @@ from rasplab.lang.ast import (
     SequenceMap,
     SOp,
     TokensType,
+    is_causal,
+    uncausal,
 )
 from rasplab.lang.functions import (
     COMPARISONS,
@@ -65,7 +69,8 @@ CALLS = ("round", "indicator", "int", "float", "str", "bool", "abs", "floor")
 NAMED_PREDICATES = {EQ: "==", NE: "!=", LT: "<", LE: "<=", GT: ">", GE: ">=",
                     TRUE: "TRUE", FALSE: "FALSE"}
 RESERVED = frozenset("""def return for in if else and or not load draw round indicator select
-    aggregate selector_width numerical categorical unannotated full fn slot chr float int str bool
+    aggregate aggregate_max aggregate_min causal selector_width numerical categorical unannotated
+    full fn slot chr float int str bool
     abs floor tokens tokens_str tokens_int tokens_float tokens_bool tokens_asis indices length True
     False None TRUE FALSE range zip len""".split())
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
@@ -161,7 +166,8 @@ def _order(program: Node) -> tuple[list[Node], Counter]:
 
 
 _PREFIXES = {Select: "sel", SelectorAnd: "sel", SelectorOr: "sel", SelectorNot: "sel",
-             Aggregate: "agg", SelectorWidth: "width", Full: "const"}
+             Aggregate: "agg", AggregateBest: "best", SelectorWidth: "width", Full: "const",
+             Causal: "causal"}
 
 
 def _invented(node: Node) -> str:
@@ -212,7 +218,8 @@ def _plan(program: Node, name: str, reserved: frozenset[str],
         if node is program or node == program:
             continue
         text = render(node, variables)
-        keep = isinstance(node, Select | Aggregate | SelectorWidth) or uses[node] > 1 \
+        keep = isinstance(node, Select | Aggregate | AggregateBest | SelectorWidth) \
+            or uses[node] > 1 \
             or bool(node.name) or len(text.text) > 60
         if _is_primitive(node) and text.level == ATOM:
             keep = False
@@ -229,7 +236,9 @@ def _plan(program: Node, name: str, reserved: frozenset[str],
 # ------------------------------------------------------------------------- .rasp source ---
 def _parser_encoding(node: SOp) -> Encoding | None:
     """The encoding the parser gives this node without a wrapper."""
-    return CATEGORICAL if _is_primitive(node) else None
+    if isinstance(node, Causal):
+        return node.encoding  # the inner s-op carries (and prints) it
+    return CATEGORICAL if _is_primitive(node) or isinstance(node, AggregateBest) else None
 
 
 _WRAPPERS = {NUMERICAL: "numerical", CATEGORICAL: "categorical", None: "unannotated"}
@@ -299,6 +308,18 @@ class _RaspRenderer:
             sel = self.child(node.selector, variables, depth).text
             sop = self.operand(node.sop, variables, depth).text
             return Text(f"aggregate({sel}, {sop}, {self.atom(node.default).text})", ATOM)
+        if isinstance(node, AggregateBest):
+            sel = self.child(node.selector, variables, depth).text
+            parts = [sel, self.operand(node.sop, variables, depth).text]
+            if node.score != node.sop:
+                parts += [self.atom(node.default).text,
+                          self.operand(node.score, variables, depth).text]
+            elif node.default is not None:
+                parts.append(self.atom(node.default).text)
+            call = "aggregate_max" if node.maximise else "aggregate_min"
+            return Text(f"{call}({', '.join(parts)})", ATOM)
+        if isinstance(node, Causal):  # only in messages: source declares `causal;` instead
+            return Text(f"causal({self.child(node.sop, variables, depth).text})", ATOM)
         if isinstance(node, SelectorWidth):
             return Text(f"selector_width({self.child(node.selector, variables, depth).text})",
                         ATOM)
@@ -389,12 +410,16 @@ def to_rasp(program: Node, name: str = "program", *, annotate: bool = True) -> s
     `sel_1`, `agg_2`, ...); small element-wise expressions are written inline. With
     `annotate=False` only `numerical(...)` wrappers are kept (shorter; the parse is then
     unannotated elsewhere, so equal in meaning under RASP's rules but not structurally).
+    A causal program (a `Causal` node anywhere) begins with the declaration `causal;`.
     """
     if not _IDENT.match(name) or name in RESERVED:
         raise UnprintableError(f"{name!r} cannot name a program in .rasp source")
+    header = ""
+    if is_causal(program):
+        header, program = "causal;\n", uncausal(program)
     renderer = _RaspRenderer(strict=True, annotate=annotate)
     statements = _plan(program, name, RESERVED, renderer.render)
-    return "".join(f"{var} = {text.text};\n" for var, _, text in statements)
+    return header + "".join(f"{var} = {text.text};\n" for var, _, text in statements)
 
 
 def to_rasp_expr(node: Node, depth_limit: int = 6) -> str:
@@ -411,7 +436,8 @@ def to_rasp_expr(node: Node, depth_limit: int = 6) -> str:
 
 # -------------------------------------------------------------------------------- Python ---
 PY_RESERVED = frozenset(keyword.kwlist) | frozenset("""tokens indices length Map SequenceMap
-    Aggregate Select SelectorWidth SelectorAnd SelectorOr SelectorNot Full Fn Slot Const EQ NE LT
+    Aggregate AggregateBest Causal causal aggregate_max aggregate_min
+    Select SelectorWidth SelectorAnd SelectorOr SelectorNot Full Fn Slot Const EQ NE LT
     LE GT GE TRUE FALSE NUMERICAL CATEGORICAL numerical categorical float""".split())
 _PY_PREDICATES = {EQ: "EQ", NE: "NE", LT: "LT", LE: "LE", GT: "GT", GE: "GE", TRUE: "TRUE",
                   FALSE: "FALSE"}
@@ -466,6 +492,17 @@ def _python_expr(node: Node, variables: dict[Node, str]) -> Text:
         text = (f"Aggregate({c(node.selector)}, {c(node.sop)}, "
                 f"default={python_literal(node.default)}, "
                 f"encoding={_PY_ENCODINGS[node.encoding]})")
+    elif isinstance(node, AggregateBest):
+        call = "aggregate_max" if node.maximise else "aggregate_min"
+        extra = "" if node.default is None else f", default={python_literal(node.default)}"
+        if node.score != node.sop:
+            extra += f", score={c(node.score)}"
+        text = f"{call}({c(node.selector)}, {c(node.sop)}{extra})"
+        if node.encoding != CATEGORICAL:
+            text += f".annotated({_PY_ENCODINGS[node.encoding]})"
+    elif isinstance(node, Causal):
+        # causal() of a Causal is that Causal; the constructor keeps a doubled marker exact
+        text = f"{'Causal' if isinstance(node.sop, Causal) else 'causal'}({c(node.sop)})"
     elif isinstance(node, SelectorWidth):
         text = f"SelectorWidth({c(node.selector)}{enc()})"
     elif isinstance(node, Select):

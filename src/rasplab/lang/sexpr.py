@@ -15,6 +15,9 @@ parentheses inside them are escaped as ``\\u0020 \\u0028 \\u0029`` for Stitch's 
            | (table sop k1 v1 k2 v2 ...)                    lookup-table Map
            | (map FN sop) | (seqmap FN sop sop ...)         any other element-wise function
            | (aggregate sel sop [DEFAULT])                  DEFAULT only when not the usual one
+           | (aggregate_max sel sop DEFAULT sop)            best-value aggregates: sop at the
+           | (aggregate_min sel sop DEFAULT sop)            selected key of best score (last)
+           | (causal sop)                                   the whole program evaluated causally
            | (selector_width sel)
            | (numerical sop) | (categorical sop) | (unannotated sop)
                                                             an encoding that is not the node's usual
@@ -41,6 +44,8 @@ from rasplab.lang.ast import (
     CATEGORICAL,
     NUMERICAL,
     Aggregate,
+    AggregateBest,
+    Causal,
     Encoding,
     Full,
     IndicesType,
@@ -63,7 +68,7 @@ __all__ = ["to_sexpr", "from_sexpr", "parse_sexpr", "inline_abstractions", "USUA
 
 #: the encoding an s-op gets when its s-expression carries no annotation wrapper
 USUAL_ENCODING: dict[type, Encoding | None] = {TokensType: CATEGORICAL, IndicesType: CATEGORICAL,
-                                               LengthType: CATEGORICAL}
+                                               LengthType: CATEGORICAL, AggregateBest: CATEGORICAL}
 _WRAPPERS: dict[str, Encoding | None] = {"numerical": NUMERICAL, "categorical": CATEGORICAL,
                                          "unannotated": None}
 _WRAPPER_OF = {v: k for k, v in _WRAPPERS.items()}
@@ -155,7 +160,7 @@ class _Printer:
 
     def _node(self, node: Node) -> str:
         body = self._body(node)
-        if isinstance(node, SOp) and self.annotations:
+        if isinstance(node, SOp) and self.annotations and not isinstance(node, Causal):
             usual = USUAL_ENCODING.get(type(node))
             if node.encoding != usual:
                 if node.encoding not in _WRAPPER_OF:
@@ -187,6 +192,12 @@ class _Printer:
             if not (type(node.default) is type(usual) and node.default == usual):
                 parts.append(_literal(node.default, node))
             return "(" + " ".join(parts) + ")"
+        if isinstance(node, AggregateBest):
+            head = "aggregate_max" if node.maximise else "aggregate_min"
+            return (f"({head} {self.node(node.selector)} {self.sop_arg(node.sop)} "
+                    f"{_literal(node.default, node)} {self.sop_arg(node.score)})")
+        if isinstance(node, Causal):
+            return f"(causal {self.node(node.sop)})"
         if isinstance(node, SelectorWidth):
             return f"(selector_width {self.node(node.selector)})"
         if isinstance(node, Select):
@@ -462,6 +473,27 @@ class _Reader:
             return Aggregate(sel, sop, default, encoding=enc)
         return Aggregate(sel, sop, encoding=enc)
 
+    def _best(self, tree: list, encoding: Any, maximise: bool) -> SOp:
+        _arity(tree, (2, 4))
+        default = None
+        if len(tree) > 3:
+            default = _as_literal(tree[3])
+            if default is _NO_LITERAL:
+                raise _error("a best aggregate's default is a literal", tree[3])
+        score = self.sop(tree[4]) if len(tree) > 4 else None
+        return AggregateBest(self.selector(tree[1]), self.sop(tree[2]), score, default, maximise,
+                             encoding=self._enc(AggregateBest, encoding))
+
+    def _aggregate_max(self, tree: list, encoding: Any) -> SOp:
+        return self._best(tree, encoding, True)
+
+    def _aggregate_min(self, tree: list, encoding: Any) -> SOp:
+        return self._best(tree, encoding, False)
+
+    def _causal(self, tree: list, encoding: Any) -> SOp:
+        _arity(tree, 1)
+        return Causal(self.sop(tree[1], encoding))
+
     def _selector_width(self, tree: list, encoding: Any) -> SOp:
         _arity(tree, 1)
         return SelectorWidth(self.selector(tree[1]), encoding=self._enc(SelectorWidth, encoding))
@@ -478,7 +510,8 @@ class _Reader:
         return Select(self.sop(tree[1]), self.sop(tree[2]), fn)
 
 
-_FORMS = {"full", "table", "map", "seqmap", "aggregate", "selector_width", "select"}
+_FORMS = {"full", "table", "map", "seqmap", "aggregate", "aggregate_max", "aggregate_min",
+          "causal", "selector_width", "select"}
 
 
 def from_sexpr(text: str, abstractions: Mapping[str, str] | Iterable[Any] | None = None) -> Node:

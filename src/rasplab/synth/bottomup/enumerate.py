@@ -432,7 +432,7 @@ class Enumerator:
         shape = (m, sp.B, sp.N, sp.N) if ab.out == "sel" else (m, sp.B, sp.N)
         if ab.values is not None:
             return np.broadcast_to(ab.values(sp, arrays), shape)
-        batch = Batch(sp.inputs)
+        batch = Batch(sp.inputs, causal=sp.causal)
         out = np.zeros(shape, dtype=bool) if ab.out == "sel" else np.full(shape, np.nan)
         for i in range(m):
             node = ab.build(*[self.bank.node((srt, c, int(col[i])))
@@ -441,7 +441,8 @@ class Enumerator:
                 if ab.out == "sel":
                     out[i] = np.asarray(batch.value(node), dtype=bool)[:, : sp.N, : sp.N]
                 else:
-                    out[i] = sp.encode_rows(evaluate(node, sp.inputs, strict=False),
+                    out[i] = sp.encode_rows(evaluate(node, sp.inputs, strict=False,
+                                                     causal=sp.causal),
                                             _KIND_OF[ab.out])
             except Exception:
                 continue

@@ -88,24 +88,24 @@ def outputs_match(got: Sequence[Any], want: Sequence[Any]) -> bool:
 
 
 def per_example(program: Node, inputs: Sequence[Sequence[Any]],
-                outputs: Sequence[Sequence[Any]]) -> np.ndarray:
+                outputs: Sequence[Sequence[Any]], causal: bool = False) -> np.ndarray:
     """Which examples the program reproduces (a failing evaluation counts as wrong)."""
     try:
-        got = evaluate(program, inputs, strict=False)
+        got = evaluate(program, inputs, strict=False, causal=causal)
     except Exception:
         if len(inputs) == 1:
             return np.zeros(1, dtype=bool)
         half = len(inputs) // 2
-        return np.concatenate([per_example(program, inputs[:half], outputs[:half]),
-                               per_example(program, inputs[half:], outputs[half:])])
+        return np.concatenate([per_example(program, inputs[:half], outputs[:half], causal),
+                               per_example(program, inputs[half:], outputs[half:], causal)])
     return np.array([outputs_match(g, w) for g, w in zip(got, outputs)], dtype=bool)
 
 
 def table_program(key: Node, inputs: Sequence[Sequence[Any]],
-                  outputs: Sequence[Sequence[Any]]) -> Node | None:
+                  outputs: Sequence[Sequence[Any]], causal: bool = False) -> Node | None:
     """`Map(table, key)` with the table read off all examples (majority vote per key)."""
     try:
-        values = evaluate(key, inputs, strict=False)
+        values = evaluate(key, inputs, strict=False, causal=causal)
     except Exception:
         return None
     votes: dict[Any, dict[Any, int]] = {}
@@ -122,10 +122,11 @@ def table_program(key: Node, inputs: Sequence[Sequence[Any]],
 
 
 def pair_table_program(a: Node, b: Node, inputs: Sequence[Sequence[Any]],
-                       outputs: Sequence[Sequence[Any]]) -> Node | None:
+                       outputs: Sequence[Sequence[Any]], causal: bool = False) -> Node | None:
     """`(yes_table[b] if a else no_table[b])` with both tables read off all examples."""
     try:
-        va, vb = evaluate(a, inputs, strict=False), evaluate(b, inputs, strict=False)
+        va = evaluate(a, inputs, strict=False, causal=causal)
+        vb = evaluate(b, inputs, strict=False, causal=causal)
     except Exception:
         return None
     votes: dict[tuple, Counter] = {}
@@ -147,8 +148,11 @@ def pair_table_program(a: Node, b: Node, inputs: Sequence[Sequence[Any]],
 class Driver:
     """Keeps the best program, verifies proposals, and decides when to stop or refine."""
 
-    def __init__(self, inputs: list[list[Any]], outputs: list[list[Any]], grammar: Grammar):
+    def __init__(self, inputs: list[list[Any]], outputs: list[list[Any]], grammar: Grammar,
+                 causal: bool = False):
         self.inputs, self.outputs, self.grammar = inputs, outputs, grammar
+        #: causal mode: programs are evaluated (and returned) causal
+        self.causal = causal
         #: sub-programs with a set cost (selector priors)
         self.fixed: dict[Node, int] = {}
         self.best: Node | None = None
@@ -191,9 +195,10 @@ class Driver:
                 return
             self.table_checks += 1
             if cand.how == "table":
-                program = table_program(cand.build(), self.inputs, self.outputs)
+                program = table_program(cand.build(), self.inputs, self.outputs, self.causal)
             else:
-                program = pair_table_program(*cand.build(), self.inputs, self.outputs)
+                program = pair_table_program(*cand.build(), self.inputs, self.outputs,
+                                             self.causal)
             if program is None:
                 return
         else:
@@ -202,7 +207,7 @@ class Driver:
             return
         self.tried.add(program)
         cost = self.grammar.program_cost(program, self.fixed)  # shared parts counted once
-        ok = per_example(program, self.inputs, self.outputs)
+        ok = per_example(program, self.inputs, self.outputs, self.causal)
         acc = float(ok.mean())
         if acc > self.best_acc or (acc == self.best_acc and cost < self.best_cost):
             self.best, self.best_acc, self.best_cost = program, acc, cost
@@ -232,7 +237,7 @@ def _prior_selectors(priors: dict | None, space: Space, grammar: Grammar
     """Hinted selectors evaluated on the search set, at the select cost minus their discount."""
     if not priors:
         return []
-    batch = Batch(space.inputs)
+    batch = Batch(space.inputs, causal=space.causal)
     base = grammar.cost("select") + 2
     out = []
     for node, discount in priors.items():
@@ -250,18 +255,21 @@ def _prior_selectors(priors: dict | None, space: Space, grammar: Grammar
 def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
            weights: Any = None, selector_priors: dict | None = None, seed: int = 0,
            progress: bool | None = None, search_size: int = SEARCH_SIZE,
-           max_cost: int = MAX_COST, shard: tuple[int, int] | None = None) -> SynthResult:
+           max_cost: int = MAX_COST, shard: tuple[int, int] | None = None,
+           causal: bool = False) -> SynthResult:
     """Bottom-up search with observational equivalence and goal-directed last steps.
 
     `shard=(i, n)` is one member of a parallel portfolio: its own cost variant and search set
-    (see `portfolio`; `rasplab.parallel.sharded_synthesize` runs the n of them)."""
+    (see `portfolio`; `rasplab.parallel.sharded_synthesize` runs the n of them). `causal`
+    searches causal programs (each selector sees keys up to its query; `length` is the
+    prefix's) and returns the program wrapped in `causal(...)`."""
     start = time.monotonic()
     deadline = start + budget
     grammar = Grammar.load(weights)
     if shard is not None:
         from rasplab.synth.bottomup.portfolio import shard_grammar, shard_seed
         grammar, seed = shard_grammar(grammar, shard), shard_seed(seed, shard)
-    driver = Driver(inputs, outputs, grammar)
+    driver = Driver(inputs, outputs, grammar, causal)
     ids = choose_search_set(inputs, search_size, seed)
     candidates, interrupted, restarts, level = 0, False, 0, 0
     bar = _progress_bar(budget, progress)
@@ -269,7 +277,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
         while True:
             driver.search_ids = ids
             driver.can_refine = restarts < MAX_RESTARTS
-            space = Space([inputs[i] for i in ids], [outputs[i] for i in ids], seed)
+            space = Space([inputs[i] for i in ids], [outputs[i] for i in ids], seed, causal)
             bank = Bank(space)
             goal = Goal(space, bank, grammar, driver.propose)
             driver.goal = goal
@@ -281,7 +289,8 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                     raise Solved
                 if bar is not None:
                     bar.n = round(min(budget, time.monotonic() - start), 1)
-                    bar.set_postfix(cost=cost, candidates=base + count, best=driver.best_acc,
+                    best = "-" if driver.best_acc < 0 else f"{driver.best_acc:.3f}"
+                    bar.set_postfix(cost=cost, candidates=base + count, best=best,
                                     refresh=False)
                     bar.refresh()
             enum = Enumerator(space, bank, goal, grammar, deadline, tick)
@@ -313,6 +322,10 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
             bar.close()
     seconds = time.monotonic() - start
     program = finish(driver.best) if driver.best is not None else None
+    if program is not None and causal:
+        from rasplab.lang.ast import causal as mark_causal
+
+        program = mark_causal(program)
     source, sexpr = _render(program)
     return SynthResult(program=program, source=source, sexpr=sexpr,
                        solved=driver.best_acc == 1.0, accuracy=max(driver.best_acc, 0.0),

@@ -12,6 +12,8 @@ from typing import Any
 from rasplab.lang.ast import (
     NUMERICAL,
     Aggregate,
+    AggregateBest,
+    Causal,
     Full,
     IndicesType,
     LengthType,
@@ -27,6 +29,7 @@ from rasplab.lang.ast import (
     walk,
 )
 from rasplab.lang.functions import COMPARISONS, Const, Fn, Slot
+from rasplab.synth.bottomup.tables import total_table
 
 _LEAVES = (TokensType, IndicesType, LengthType, Full)
 _OP_WORDS = {"add": "plus", "sub": "minus", "mul": "times", "div": "over", "mod": "mod",
@@ -38,8 +41,22 @@ _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=
 
 
 def finish(program: Node) -> Node:
-    """The program with intermediate steps named (meaning unchanged)."""
-    return name_steps(program)
+    """The program with its lookup tables made total (see `tables`) and intermediate steps
+    named; on every input the examples could hold, the meaning is unchanged."""
+    return name_steps(total_tables(program))
+
+
+def total_tables(program: Node) -> Node:
+    """A copy whose every lookup table over one s-op runs on any key (`tables.total_table`)."""
+    rebuilt: dict[int, Node] = {}
+    for node in walk(program):
+        new = _rebuild(node, rebuilt)
+        if isinstance(new, Map) and new.fn.op == "table" and new.fn.args == (Slot(0),):
+            total = total_table(new.arg, new.fn, new.encoding)
+            if total is not None:
+                new = total.named(new.name) if new.name else total
+        rebuilt[id(node)] = new
+    return rebuilt[id(program)]
 
 
 # --- naming ---------------------------------------------------------------------------------
@@ -174,6 +191,10 @@ def _rebuild(node: Node, done: dict[int, Node]) -> Node:
         return node._with(left=kids[0], right=kids[1])
     if isinstance(node, SelectorNot):
         return node._with(inner=kids[0])
+    if isinstance(node, AggregateBest):  # its score is its sop unless it has its own
+        return node._with(selector=kids[0], sop=kids[1], score=kids[-1])
+    if isinstance(node, Causal):
+        return node._with(sop=kids[0])
     return node
 
 

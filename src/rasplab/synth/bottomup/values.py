@@ -46,7 +46,7 @@ class Space:
     """The search examples, encoded once: leaves, outputs, masks and fingerprint projections."""
 
     def __init__(self, inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[Any]],
-                 seed: int = 0):
+                 seed: int = 0, causal: bool = False):
         self.inputs = [list(x) for x in inputs]
         self.outputs = [list(y) for y in outputs]
         self.B = len(self.inputs)
@@ -54,6 +54,10 @@ class Space:
         self.N = int(self.lengths.max())
         self.valid = np.arange(self.N)[None, :] < self.lengths[:, None]
         self.pvalid = self.valid[:, :, None] & self.valid[:, None, :]
+        #: causal mode: a query sees only keys at or before it, and `length` is the prefix's
+        self.causal = causal
+        if causal:
+            self.pvalid = self.pvalid & np.tri(self.N, dtype=bool)[None]
         flat_tokens = [t for x in self.inputs for t in x]
         flat_out = [v for y in self.outputs for v in y]
         self.token_kind = NUM if all(is_number(t) for t in flat_tokens) else CAT
@@ -65,7 +69,8 @@ class Space:
         self.token_values = sorted(set(flat_tokens), key=natural_order)
 
         self.indices = np.where(self.valid, np.arange(self.N)[None, :], 0).astype(np.float64)
-        self.length = np.where(self.valid, self.lengths[:, None], 0).astype(np.float64)
+        self.length = np.where(self.valid, self.indices + 1 if causal else self.lengths[:, None],
+                               0).astype(np.float64)
         self.tokens = self.encode_rows(self.inputs, self.token_kind)
 
         self.y_kind = kind_of([v for v in flat_out if v is not None]) \

@@ -191,7 +191,7 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
     reports: list[IterationReport] = []
-    bar = _bar(len(tasks) * iterations, progress)
+    bar = _bar(len(tasks), progress)  # counts one iteration's tasks; reset for each
     ever: set[str] = set(solutions)
     ex = executor if executor is not None else make_executor(workers)
     log = Journal(journal) if journal is not None else None
@@ -200,7 +200,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
         for it in range(1, iterations + 1):
             start = time.monotonic()
             if bar is not None:
-                bar.set_description(f"library iteration {it}")
+                bar.set_description(f"library iteration {it}/{iterations}", refresh=False)
+                bar.reset(total=len(tasks))
             outcomes, interrupted = wake(tasks, library, budget=budget, n_examples=n_examples,
                                          seed=seed, executor=ex, journal=log,
                                          task_timeout=task_timeout, bar=bar,
@@ -229,10 +230,12 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 interrupted=interrupted, recognition=dreaming)
             ever |= solved_now
             reports.append(report)
+            if on_iteration is not None:
+                if bar is not None:
+                    bar.clear()  # the summary gets lines of its own, not the bar's
+                on_iteration(report)  # shown before saving: a failed write loses no report
             if out is not None:
                 save_library(library, out)
-            if on_iteration is not None:
-                on_iteration(report)
             if interrupted:
                 break
     except KeyboardInterrupt:
