@@ -65,6 +65,8 @@ class SequenceDistillResult:
     parts: dict[str, str] = field(default_factory=dict)
     #: against a ground truth (--reference), on the test sequences
     truth: dict[str, Any] | None = None
+    #: seconds per stage (queries, search, verification)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {"program": self.source, "agreement": self.agreement,
@@ -74,7 +76,7 @@ class SequenceDistillResult:
                 "test": self.test.to_json(), "queries": self.queries,
                 "seconds": self.seconds, "search": self.search, "model": self.model_description,
                 "solved_queries": self.solved_queries, "parts": self.parts,
-                "ground_truth": self.truth, "report": self.report}
+                "ground_truth": self.truth, "timings": self.timings, "report": self.report}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -348,6 +350,7 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
 
     causal_mode = oracle.causal
     parts: dict[str, str] = {}
+    t_queries = time.monotonic() - t0
     if oracle.predict == "next" and oracle.from_token is not None:
         from rasplab.synth.seq2seq import synthesize_seq2seq
 
@@ -371,6 +374,7 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         raise RaspLabError(f"no program reproduced even one of the {len(xs)} queried "
                            f"sequences within {budget:g} s")
 
+    t_search = time.monotonic() - t0 - t_queries
     say("verifying")
     test_out = oracle([x for x in test if oracle.can_run(len(x))])
     test_x = [x for x in test if oracle.can_run(len(x))]
@@ -390,6 +394,8 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         sequence_agreement=on_test.sequences, test=on_test, longer=longer, queries=len(xs),
         seconds=time.monotonic() - t0, search=search,
         model_description=oracle.description, solved_queries=bool(solved), parts=parts)
+    result.timings = {"queries": round(t_queries, 1), "search": round(t_search, 1),
+                      "verification": round(time.monotonic() - t0 - t_queries - t_search, 1)}
     if reference is not None:
         result.truth = ground_truth(program, test_x, test_out, reference, causal_mode)
     if out_dir is not None:
