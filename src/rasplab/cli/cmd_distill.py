@@ -80,8 +80,8 @@ def _check_args(args: argparse.Namespace) -> None:
     """Bad numbers and unwritable report folders fail before any work."""
     from rasplab.errors import RaspLabError
 
-    if args.n < 1 or args.n > 1_000_000:
-        raise RaspLabError(f"--n must be between 1 and 1,000,000 (got {args.n})")
+    if args.n < 1 or args.n > 100_000:
+        raise RaspLabError(f"--n must be between 1 and 100,000 (got {args.n})")
     if not args.timeout > 0:
         raise RaspLabError(f"--timeout must be a positive number of seconds (got {args.timeout:g})")
     if args.held_out < 1:
@@ -136,9 +136,12 @@ def run(args: argparse.Namespace) -> int:
         target = model_for(task, retrain=args.retrain, quiet=args.json)
     name = task or Path(target).stem
     out_dir = args.out or f"distill-{name}"
+    def say(line: str) -> None:
+        if not args.json:
+            print(f"# {line}", file=sys.stderr, flush=True)
     result = distill(target, task=task, vocab=args.vocab, max_len=args.max_len, n=args.n,
                      budget=args.timeout, held_out=args.held_out, seed=args.seed,
-                     out_dir=out_dir, library=library)
+                     out_dir=out_dir, library=library, progress=say)
     if args.json:
         print_json(result.summary())
     else:
@@ -151,6 +154,10 @@ def run(args: argparse.Namespace) -> int:
         for m in result.head_matches:
             print(f"# {m['selector']}  <->  {m['head']} (similarity {m['score']:.2f})")
         print(f"# report: {result.report}  ({result.seconds:.1f} s)", file=sys.stderr)
+    if result.interrupted:
+        print("rasplab distill: interrupted; the program above is the best found so far",
+              file=sys.stderr)
+        return 130
     return 0 if result.agreement >= 0.99 else 1
 
 
