@@ -141,7 +141,7 @@ def test_ctrl_c_after_a_search_keeps_the_best_program_so_far():
 
     def reverse(x):
         calls.append(1)
-        if len(calls) > 200:
+        if len(calls) == 201:  # one Ctrl-C, during the first check on fresh inputs
             raise KeyboardInterrupt
         return x[::-1]
 
