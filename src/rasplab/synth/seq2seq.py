@@ -156,6 +156,7 @@ class Mirror:
     def __init__(self, ids: np.ndarray, sep: int, start: int, ranks: np.ndarray):
         self.ids, self.sep, self.start = ids, sep, start
         self.n = len(ids)
+        self.ranks = ranks
         self.rank = ranks[ids]
         tok = ids[start:sep]
         # prefix count of each input token among the inputs (for the majority's argmax)
@@ -164,6 +165,9 @@ class Mirror:
         for j, t in enumerate(tok.tolist()):
             counts[t] += 1
             self.prefix_count[j] = counts[t]
+
+    def special(self, token_id: int) -> bool:
+        return bool(self.ranks[token_id] < 0)
 
     def best(self, q: int, maximise: bool) -> int:
         r = self.rank[self.start:self.sep]
@@ -189,7 +193,8 @@ def _accuracy(values: list[int], wanted: list[int], end: int) -> float:
 
 
 def _value_parts(layout: Layout, mirrors: list[Mirror], first: bool | None, end: int,
-                 vocab: Sequence[Any]) -> list[tuple[float, str, list[int], Callable]]:
+                 vocab: Sequence[Any], specials: set[int] = frozenset()
+                 ) -> list[tuple[float, str, list[int], Callable]]:
     """Every value candidate for the regime: (cost, name, values at its positions, builder)."""
     pos = layout.positions(first)
     out: list[tuple[float, str, list[int], Callable]] = []
@@ -231,10 +236,21 @@ def _value_parts(layout: Layout, mirrors: list[Mirror], first: bool | None, end:
     votes: dict[int, Counter] = {}
     for c_id, (_, _, w) in zip(cur, pos):
         votes.setdefault(c_id, Counter())[w] += 1
-    table = {k: v.most_common(1)[0][0] for k, v in votes.items()}
+    # the end token is left to the stop rules where a token also has another successor
+    table = {k: (Counter({w: n for w, n in v.items() if w != end}) or v).most_common(1)[0][0]
+             for k, v in votes.items()}
     if len(table) > 1 or first is True:
         vals = [table[c] for c in cur]
-        mapping = {vocab[i]: vocab[table.get(i, end)] for i in range(len(vocab))}
+        # a constant step in id order (count's successor) extends to tokens never seen current
+        steps = {w - k for k, w in table.items() if w != end}
+        shift = steps.pop() if len(steps) == 1 and len(table) > 2 else None
+
+        def entry(i: int) -> Any:
+            if i in table:
+                return vocab[table[i]]
+            j = i + shift if shift is not None else -1
+            return vocab[j] if 0 <= j < len(vocab) and j not in specials else vocab[end]
+        mapping = {vocab[i]: entry(i) for i in range(len(vocab))}
 
         def lookup(bld: Builder, mapping: dict = mapping) -> SOp:
             return Map(Fn.table(mapping), tokens).named("next_of")
@@ -284,7 +300,8 @@ def _best_part(layout: Layout, mirrors: list[Mirror], first: bool | None, end: i
     wanted = [w for _, _, w in pos]
     weights = np.array([layout.weight[e] for e, _, _ in pos])
     weights = weights / weights.sum()
-    values = _value_parts(layout, mirrors, first, end, vocab)
+    specials = {i for i, t in enumerate(vocab) if mirrors and mirrors[0].special(i)}
+    values = _value_parts(layout, mirrors, first, end, vocab, specials)
     rules = _stop_rules(layout, mirrors, first)
     best: Part | None = None
     for vcost, vname, vals, vbuild in values:
@@ -362,7 +379,8 @@ def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, voc
     acc = split_acc if first is not None else rest.acc if rest is not None else 0.0
     return SynthResult(program=program, source=_render(to_source, program),
                        sexpr=_render(to_sexpr_text, program),
-                       solved=acc == 1.0, accuracy=acc, seconds=time.monotonic() - t0,
+                       solved=acc >= 1.0 - 1e-9, accuracy=min(acc, 1.0),
+                       seconds=time.monotonic() - t0,
                        candidates=len(ALPHAS) * len(BETAS) * len(GAMMAS) + 8,
                        method="seq2seq",
                        stats={"first": first.name if first else None,

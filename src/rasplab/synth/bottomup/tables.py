@@ -61,6 +61,18 @@ def _threshold(lo: Any, hi: Any) -> Any:
     return middle
 
 
+def _below(key: SOp, lo: Any, hi: Any) -> SOp:
+    """`key` is on `lo`'s side of the change between neighbouring keys `lo < hi`. A change at
+    zero stays at zero (`x <= 0`, `x < 0`): means and differences that are zero or not keep
+    that meaning on longer inputs, where nonzero ones come arbitrarily close to zero."""
+    if not (isinstance(lo, int) and isinstance(hi, int)):
+        if lo == 0:
+            return Map(Fn.of("le", SLOT0, 0), key)
+        if hi == 0:
+            return Map(Fn.of("lt", SLOT0, 0), key)
+    return Map(Fn.of("lt", SLOT0, _threshold(lo, hi)), key)
+
+
 def _numeric(key: SOp, pairs: list[tuple[Any, Any]], encoding: Encoding | None) -> SOp:
     """The value of the nearest key, as thresholds between runs of equal values."""
     pairs = sorted(pairs, key=lambda kv: kv[0])
@@ -72,8 +84,7 @@ def _numeric(key: SOp, pairs: list[tuple[Any, Any]], encoding: Encoding | None) 
             runs.append((k, k, v))
     if len(runs) == 1:
         return Full(runs[0][2], encoding=encoding)
-    cases = [(Map(Fn.of("lt", SLOT0, _threshold(run[1], nxt[0])), key), run[2])
-             for run, nxt in zip(runs, runs[1:])]
+    cases = [(_below(key, run[1], nxt[0]), run[2]) for run, nxt in zip(runs, runs[1:])]
     return _chain(cases, runs[-1][2], encoding)
 
 
