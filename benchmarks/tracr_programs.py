@@ -236,8 +236,8 @@ SPECS: list[Spec] = [
     Spec("frac_smaller", "mean", lambda: numerical(Aggregate(
         Select(tokens, tokens, Comparison.LT), num_map(lambda t: 1, tokens), default=0)),
          INTS(6), 6),
-    Spec("frac_even_index", "mean", lambda: make_frac_prevs(
-        num_map(lambda i: i % 2 == 0, indices)), tuple("ab"), 8),
+    Spec("frac_prevs_bc", "mean", lambda: make_frac_prevs(
+        num_map(lambda t: t in "bc", tokens)), tuple("abcd"), 6),
     Spec("frac_open", "mean", lambda: make_frac_prevs(num_map(lambda t: t == "(", tokens)),
          tuple("()"), 8),
     # categorical maps, lambdas as tables
@@ -566,6 +566,9 @@ def prep(models: Path, only: list[str] | None) -> None:
     for spec in SPECS:
         if only and spec.name not in only:
             continue
+        done = models / f"{spec.name}.status.json"
+        if done.exists() and "error" not in json.loads(done.read_text()):
+            continue  # saved by an earlier prep
         t0 = time.perf_counter()
         out = models / spec.name
         status: dict[str, Any] = {"name": spec.name}
@@ -576,9 +579,9 @@ def prep(models: Path, only: list[str] | None) -> None:
             save_tracr_model(model, spec, out)
             mine = TracrModel(out)
             t1 = time.perf_counter()
-            rng = np.random.default_rng(1)  # two lengths: Tracr's JAX compiles each shape
-            xs = [[spec.vocab[i] for i in rng.integers(0, len(spec.vocab), size=k)]
-                  for k in [spec.max_len] * 12 + [max(1, spec.max_len - 3)] * 8]
+            rng = np.random.default_rng(1)  # one length: Tracr's JAX compiles each shape
+            xs = [[spec.vocab[i] for i in rng.integers(0, len(spec.vocab), size=spec.max_len)]
+                  for _ in range(12)]
             theirs = []
             for x in xs:
                 dec = model.apply([BOS] + x).decoded[1:]
