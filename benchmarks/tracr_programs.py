@@ -148,13 +148,13 @@ def make_shuffle_dyck(pairs: Sequence[str]) -> Any:
     balances = [make_pair_balance(p[0], p[1]) for p in pairs]
     any_negative = Map(lambda x: x < 0, balances[0])
     for b in balances[1:]:
-        any_negative = SequenceMap(lambda x, y: x or y < 0, any_negative, b)
+        any_negative = SequenceMap(lambda x, y: x or y, any_negative, Map(lambda x: x < 0, b))
     any_negative = num_map(lambda x: x, any_negative)
     has_neg = numerical(Aggregate(Select(indices, indices, Comparison.TRUE), any_negative,
                                   default=0))
     all_zero = Map(lambda x: x == 0, balances[0])
     for b in balances[1:]:
-        all_zero = SequenceMap(lambda x, y: x and y == 0, all_zero, b)
+        all_zero = SequenceMap(lambda x, y: x and y, all_zero, Map(lambda x: x == 0, b))
     last_zero = Aggregate(Select(indices, LENGTH, lambda k, q: k == q - 1), all_zero)
     not_has_neg = Map(lambda x: not x, has_neg)
     return SequenceMap(lambda a, b: a and b, last_zero, not_has_neg)
@@ -287,8 +287,8 @@ SPECS: list[Spec] = [
         lambda i, n: i // 2 if i % 2 == 0 else n - 1 - i // 2)), tuple("abcd"), 7),
     Spec("evens_then_odds", "permutation", lambda: permute(by_index(_evens_then_odds)),
          tuple("abc"), 7),
-    Spec("rotate_left", "permutation", lambda: permute(by_index(lambda i, n: (i + 1) % n)),
-         tuple("abcd"), 7),
+    Spec("rotate_left", "permutation", lambda: permute(by_index(
+        lambda i, n: (i + 1) % n if n else 0)), tuple("abcd"), 7),
     Spec("reverse", "permutation", lambda: make_reverse(tokens), tuple("abcd"), 7),
     # numeric compositions
     Spec("multiple_of_first", "numeric", lambda: SequenceMap(
