@@ -207,7 +207,7 @@ def _count_a_prefix() -> Any:
 
 
 def _frac_distinct() -> Any:
-    inv = num_map(lambda h: 1 / h, make_hist())
+    inv = num_map(lambda h: 1 / h if h else 0, make_hist())  # Tracr evaluates h = 0 too
     return numerical(Aggregate(Select(indices, indices, Comparison.TRUE), inv, default=0))
 
 
