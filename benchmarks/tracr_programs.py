@@ -661,6 +661,7 @@ def run(models: Path, label: str, budget: float, only: list[str] | None, compile
                 row["error"] = f"Tracr: {status['error']}"
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+                _write(out, label, budget, compiler, rows)
                 continue
             row["tracr_matches_source"] = status.get("tracr_matches_source")
         row["rasplab_compile"] = rasplab_size(spec)
@@ -697,9 +698,13 @@ def run(models: Path, label: str, budget: float, only: list[str] | None, compile
         print(json.dumps({k: (v if k not in ("white", "black") else
                               {kk: vv for kk, vv in v.items() if kk != "program"})
                           for k, v in row.items()}), flush=True)
-        out.write_text(json.dumps({"label": label, "budget": budget, "compiler": compiler,
-                                   "rows": rows}, indent=1))
+        _write(out, label, budget, compiler, rows)
     return rows
+
+
+def _write(out: Path, label: str, budget: float, compiler: str, rows: list[dict]) -> None:
+    out.write_text(json.dumps({"label": label, "budget": budget, "compiler": compiler,
+                               "rows": rows}, indent=1))
 
 
 def table(labels: list[str], raw: Path) -> str:
@@ -741,6 +746,17 @@ def table(labels: list[str], raw: Path) -> str:
         summary.append(f"- {lab} (budget {runs[lab]['budget']:g} s): white box {w}/{compiled}"
                        f" ({100 * w / max(compiled, 1):.0f}%), black box {b}/{compiled} "
                        f"({100 * b / max(compiled, 1):.0f}%)")
+    summary += ["", "How far distillation's own reported agreement is from the checked one "
+                "(programs not equivalent; reported minus checked, in points):"]
+    for lab in labels:
+        gaps = [100 * (m["reported_agreement"] - m["agreement_checked"])
+                for r in runs[lab]["rows"] for m in (r.get("white"), r.get("black"))
+                if m and "reported_agreement" in m and not m["equivalent"]]
+        if gaps:
+            methods = sorted({m.get("reported_method", "?") for r in runs[lab]["rows"]
+                              for m in (r.get("white"), r.get("black")) if m and "seconds" in m})
+            summary.append(f"- {lab} ({', '.join(methods)}): mean {np.mean(gaps):+.1f}, "
+                           f"largest {max(gaps):+.1f}, over {len(gaps)} results")
     return "\n".join(summary + [""] + lines) + "\n"
 
 
@@ -761,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("table")
     c.add_argument("--labels", nargs="+", required=True)
     c.add_argument("--raw", type=Path, default=RESULTS)
+    c.add_argument("--intro", type=Path, help="Markdown put before the tables")
     args = p.parse_args(argv)
     if args.phase == "prep":
         prep(args.models, args.only)
@@ -771,7 +788,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = table(args.labels, args.raw)
         (RESULTS / "tracr-programs.md").write_text(
-            "# Distilling Tracr-compiled programs (benchmarks/tracr_programs.py)\n\n" + text)
+            "# Distilling Tracr-compiled programs (benchmarks/tracr_programs.py)\n\n"
+            + (args.intro.read_text() + "\n" if args.intro else "") + text)
         merged = {lab: json.loads((args.raw / f"tracr-programs-{lab}.json").read_text())
                   for lab in args.labels}
         (RESULTS / "tracr-programs.json").write_text(json.dumps(merged, indent=1) + "\n")
