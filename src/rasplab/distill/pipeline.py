@@ -83,11 +83,12 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
 
     `n` inputs are queried first; each round searches (budget split over rounds), then asks the
     model about `pool` fresh inputs and adds those where the program disagrees. The result is
-    verified on `held_out` fresh inputs and, with `out_dir`, written up as a report. `library`
-    (a `rasplab library` file or Library) adds learned abstractions to the search. `causal`
-    searches causal programs (default: whether the model's attention is causally masked).
-    `progress` receives a line per round (queries, agreement so far). Ctrl-C during the search
-    stops it and keeps the best program so far (`interrupted` is set).
+    verified on every input up to the model's length when there are at most 100,000, else on
+    `held_out` fresh inputs per length (see `verify`), and, with `out_dir`, written up as a
+    report. `library` (a `rasplab library` file or Library) adds learned abstractions to the
+    search. `causal` searches causal programs (default: whether the model's attention is
+    causally masked). `progress` receives a line per round (queries, agreement so far). Ctrl-C
+    during the search stops it and keeps the best program so far (`interrupted` is set).
     """
     say = progress or (lambda line: None)
     start = time.perf_counter()

@@ -16,6 +16,23 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+_WEIGHTS = {"inputs": "each input counted once",
+            "task": "lengths weighed as the task's inputs are distributed",
+            "given": "lengths weighed by the given proportions",
+            "distinct": "each length weighed by its number of distinct inputs, capped at the "
+                        "number checked there"}
+
+
+def _method(v: Any) -> str:
+    """How the agreement was measured, in words (exhaustive, or stratified by length)."""
+    weights = _WEIGHTS.get(v.weights, v.weights)
+    if v.method == "exhaustive":
+        return f"checked exhaustively: all {v.n} inputs up to the model's length ({weights})"
+    most = max(v.n_by_length.values(), default=0)
+    return (f"checked on {v.n} inputs stratified by length (up to {most} per length; "
+            f"{weights})")
+
+
 def write_report(result: "DistillResult", out_dir: str | Path,
                  example_input: list[Any] | None = None) -> Path:
     """Write program.rasp, summary.json, report.md and its PNGs into `out_dir`; returns the .md."""
@@ -35,7 +52,7 @@ def write_report(result: "DistillResult", out_dir: str | Path,
              f"search rounds: {result.rounds} · time: {result.seconds:.1f} s", "",
              "## Program", "", "```", result.source.rstrip(), "```", "",
              "## Agreement with the model", "",
-             f"- held-out inputs: {v.n}; exact agreement **{_pct(v.agreement)}** "
+             f"- {_method(v)}; exact agreement **{_pct(v.agreement)}** "
              f"(per token {_pct(v.token_agreement)})"]
     if v.program_correct is not None:
         lines += [f"- against the task's ground truth: program {_pct(v.program_correct)}, "
@@ -47,8 +64,9 @@ def write_report(result: "DistillResult", out_dir: str | Path,
         lines.append("- longer than trained: " + ", ".join(
             f"n={k}: program {_pct(p)} / model {_pct(v.longer_model_correct.get(k))}"
             for k, p in v.longer_program_correct.items()))
-    lines += ["", "| length | agreement |", "| --- | --- |"]
-    lines += [f"| {k} | {_pct(a)} |" for k, a in v.agreement_by_length.items()]
+    lines += ["", "| length | inputs checked | weight | agreement |", "| --- | --- | --- | --- |"]
+    lines += [f"| {k} | {v.n_by_length.get(k, '–')} | {_pct(v.weight_by_length.get(k))} | "
+              f"{_pct(a)} |" for k, a in v.agreement_by_length.items()]
     lines += ["", "![agreement per length](agreement_by_length.png)", ""]
     if v.examples_of_disagreement:
         lines += ["Inputs where they differ (first few):", ""]

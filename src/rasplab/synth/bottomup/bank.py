@@ -77,10 +77,11 @@ class Bank:
             ) -> tuple[np.ndarray, list[Ref]]:
         """Store the rows of `values` whose fingerprint is new: their row indices and refs."""
         seen = self.seen[sort]
-        _, first = np.unique(prints, return_index=True)
-        first.sort()
-        if ok is not None:
-            first = first[ok[first]]
+        # invalid rows (non-finite somewhere: `clean` zeroed them) are dropped before
+        # deduplication, so one cannot stand in for a valid row that prints the same
+        rows = np.arange(len(prints)) if ok is None else np.nonzero(ok)[0]
+        _, first = np.unique(prints[rows], return_index=True)
+        first = rows[np.sort(first)]
         fresh = np.array([i for i in first.tolist() if prints[i] not in seen], dtype=np.int64)
         if not len(fresh):
             return fresh, []

@@ -119,9 +119,20 @@ class Space:
 
     # --- fingerprints --------------------------------------------------------------------
     def sop_prints(self, values: np.ndarray) -> np.ndarray:
-        """(m,) uint64 hashes of (m, B, N) values rounded to 1e-6 (padding must be 0)."""
-        q = np.rint(values.reshape(len(values), -1) * 10.0 ** DECIMALS).astype(np.int64)
-        return (q.view(np.uint64) * self.h_sop).sum(axis=1)
+        """(m,) uint64 hashes of (m, B, N) values rounded to 1e-6 (padding must be 0).
+
+        Each value becomes one 64-bit word, injectively: numbers below 2**61 / 10**6 in size
+        their rounded micro-units; larger ones, inf, -inf and NaN (one NaN) words of their own
+        outside that range, so no two different values share a word (a cast to int64 would
+        send all of them to one)."""
+        flat = values.reshape(len(values), -1)
+        small = np.abs(flat) < _SMALL  # False for NaN and the infinities
+        with np.errstate(invalid="ignore", over="ignore"):
+            q = np.rint(np.where(small, flat, 0.0) * 10.0 ** DECIMALS).astype(np.int64)
+        words = q.view(np.uint64)
+        if not small.all():
+            words = np.where(small, words, _large_words(flat))
+        return (words * self.h_sop).sum(axis=1)
 
     def sel_prints(self, sels: np.ndarray) -> np.ndarray:
         """(m,) uint64 hashes of (m, B, N, N) selectors (padding must be False)."""
@@ -136,6 +147,23 @@ class Space:
         finite = np.isfinite(values) | ~self.valid
         ok = finite.reshape(len(values), -1).all(axis=1)
         return np.where(self.valid & finite, values, 0.0), ok
+
+
+#: values at least this large (and non-finite ones) are fingerprinted by their float bits
+_SMALL = 2.0 ** 61 / 10.0 ** DECIMALS
+#: the float bits of _SMALL with the sign cleared: the smallest magnitude of a large value
+_LARGE_BASE = np.array(_SMALL).view(np.uint64)[()]
+_TOP = np.uint64(1 << 63)
+
+
+def _large_words(flat: np.ndarray) -> np.ndarray:
+    """Words for large and non-finite values: [2**62, 2**63) for positive ones and NaN,
+    [2**63, 2**63 + 2**62) for negative ones; rounded small values never reach that range."""
+    bits = np.where(np.isnan(flat), np.nan, flat).view(np.uint64)
+    magnitude = bits & ~_TOP
+    # for |v| >= _SMALL the magnitude's bits are >= _LARGE_BASE, and fewer than 2**62 above it
+    offset = (magnitude - np.minimum(magnitude, _LARGE_BASE)) & np.uint64((1 << 62) - 1)
+    return np.where(bits >= _TOP, _TOP, np.uint64(1 << 62)) + offset
 
 
 def _key(v: Any) -> Any:
