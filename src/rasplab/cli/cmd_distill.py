@@ -227,12 +227,11 @@ def _run_user_model(args: argparse.Namespace) -> int:
                                and model.n_out != len(tokens) else "next")
     bos = _token(args.bos, tokens, "--bos")
     from_token = _token(args.from_token, tokens, "--from")
+    notes: list[str] = []  # said with the first progress line, once the input has been checked
     if from_token is None and predict == "next" and prompts and "<sep>" in tokens and all(
             p.count("<sep>") == 1 for p in prompts):
         from_token = "<sep>"  # input then output: the model cannot predict its next input token
-        if not args.json:
-            print("# comparing from <sep>, which every prompt holds once (--from sets another)",
-                  file=sys.stderr)
+        notes.append("comparing from <sep>, which every prompt holds once (--from sets another)")
     oracle = SequenceOracle(model, tokens, predict=predict, bos=bos, classes=classes,
                             from_token=from_token, description=model.description)
     if args.max_len is not None:
@@ -248,6 +247,9 @@ def _run_user_model(args: argparse.Namespace) -> int:
 
     def say(msg: str) -> None:
         if not quiet:
+            for note in notes:
+                print(f"# {note}", file=sys.stderr, flush=True)
+            notes.clear()
             print(f"# {msg}", file=sys.stderr, flush=True)
     result = distill_sequences(oracle, prompts, test=test, budget=args.timeout, n=args.n,
                                seed=args.seed, out_dir=out_dir, progress=say,
