@@ -246,6 +246,9 @@ def _run_user_model(args: argparse.Namespace) -> int:
                   f"{100 * result.longer.sequences:.1f}% of sequences")
         if not result.solved_queries:
             print("# no program fitted every query; this is the closest found")
+        for m in result.head_matches:
+            print(f"# {m['selector']}  <->  {m['head']} (gain over an uninformative head "
+                  f"{m['gain']:.2f})")
         print(f"# report: {result.report}  ({result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.agreement >= 0.99 else 1
 
