@@ -96,6 +96,8 @@ class HeadMatch:
     score: float
     #: relative_priors: whether this head stood out enough to hint its selectors to the search
     counted: bool = False
+    #: match_program_heads: the similarity itself (the score is its gain over the baseline)
+    similarity: float | None = None
 
 
 def best_heads(patterns: Patterns, selectors: list[tuple[Selector, list[np.ndarray]]]
@@ -246,14 +248,24 @@ def read_heads(patterns: Patterns, cands: list[tuple[Selector, list[np.ndarray]]
     return out
 
 
+def sibling(sel: Selector) -> Selector | None:
+    """The strict/non-strict twin of a comparison select (`<` and `<=`, `>` and `>=`): a soft
+    head says little about its own query's key, so it hints both."""
+    twins = {LT: LE, LE: LT, GT: GE, GE: GT}
+    if isinstance(sel, Select) and sel.predicate in twins:
+        return Select(sel.keys, sel.queries, twins[sel.predicate])
+    return None
+
+
 def relative_priors(patterns: Patterns, inputs: list[list[Any]], *, causal: bool = False,
-                    skip_first: bool = False, per_head: int = 3
+                    skip_first: bool = False, per_head: int = 2
                     ) -> tuple[dict[Selector, float], list[HeadMatch]]:
     """Selector priors from soft (trained) heads: a head counts when its best candidate beats
     attending everywhere or nowhere by `MARGIN` and by `SHARE` of the model's best such gain;
-    its best selectors (distinct patterns, ties within `TIE`) get a cost discount up to
-    `DISCOUNT`, in proportion to the gain. `skip_first`: position 0 is a sink token the
-    program also sees (a `<bos>` inside the prompts), read like BOS.
+    its best selectors (distinct patterns, ties within `TIE`), and their strict/non-strict
+    twins, get a cost discount up to `DISCOUNT`, in proportion to the gain. `skip_first`:
+    position 0 is a sink token the program also sees (a `<bos>` inside the prompts), read like
+    BOS.
 
     Returns the priors and, per head, its best candidate with the gain over its baseline as
     the score.
@@ -263,6 +275,7 @@ def relative_priors(patterns: Patterns, inputs: list[list[Any]], *, causal: bool
     flat = {_key(m) for _, m in selector_patterns(
         [Select(tokens_sop, tokens_sop, TRUE), Select(tokens_sop, tokens_sop, FALSE)],
         inputs, causal)}
+    index = {sel: i for i, (sel, _) in enumerate(cands)}
     top = max((r.gain for r in readings), default=0.0)
     priors: dict[Selector, float] = {}
     best: list[HeadMatch] = []
@@ -281,8 +294,11 @@ def relative_priors(patterns: Patterns, inputs: list[list[Any]], *, causal: bool
             if key in seen:
                 continue
             seen.add(key)
-            sel = cands[i][0]
-            priors[sel] = max(priors.get(sel, 0.0), DISCOUNT * (s - r.baseline) / top)
+            discount = DISCOUNT * (s - r.baseline) / top
+            for sel in (cands[i][0], sibling(cands[i][0])):
+                if sel is None or sel not in index or _key(cands[index[sel]][1]) in flat:
+                    continue
+                priors[sel] = max(priors.get(sel, 0.0), discount)
     return priors, best
 
 
@@ -299,9 +315,10 @@ def match_program_heads(patterns: Patterns, program: Any, inputs: list[list[Any]
     readings = read_heads(patterns, cands, inputs, causal, skip_first)
     out = []
     for i, (sel, _) in enumerate(cands):
-        gains = [(next(s for s, j in r.scored if j == i) - r.baseline, r.head) for r in readings]
-        gain, head = max(gains)
-        out.append(HeadMatch(sel, head, gain))
+        scores = [(sim - r.baseline, sim, r.head) for r in readings
+                  for sim, j in r.scored if j == i]
+        gain, sim, head = max(scores)
+        out.append(HeadMatch(sel, head, gain, similarity=sim))
     return out
 
 

@@ -64,8 +64,10 @@ class SequenceDistillResult:
     solved_queries: bool
     report: str | None = None
     parts: dict[str, str] = field(default_factory=dict)
-    #: the search's effort: candidates in all, and up to the program returned (None: unknown)
+    #: the search's effort: candidates in all, up to the program returned, and up to the
+    #: solution (the same count, None unless the program fits every query)
     candidates: int = 0
+    candidates_to_program: int | None = None
     candidates_to_solution: int | None = None
     #: white box: whether attention guided the search, what each head looked like, and the head
     #: behind each selector of the program
@@ -82,6 +84,7 @@ class SequenceDistillResult:
                 "seconds": self.seconds, "search": self.search, "model": self.model_description,
                 "solved_queries": self.solved_queries, "parts": self.parts,
                 "candidates": self.candidates,
+                "candidates_to_program": self.candidates_to_program,
                 "candidates_to_solution": self.candidates_to_solution,
                 "white_box": self.white_box, "heads": self.head_matches,
                 "head_priors": self.head_priors, "report": self.report}
@@ -397,7 +400,8 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         sequence_agreement=on_test.sequences, test=on_test, longer=longer, queries=len(xs),
         seconds=time.monotonic() - t0, search=search,
         model_description=oracle.description, solved_queries=bool(solved), parts=parts,
-        candidates=effort[0], candidates_to_solution=effort[1] if solved else None,
+        candidates=effort[0], candidates_to_program=effort[1],
+        candidates_to_solution=effort[1] if solved else None,
         white_box=bool(priors), head_priors=box.table, head_matches=box.pair(program))
     if out_dir is not None:
         result.report = str(write_sequence_report(result, Path(out_dir), oracle))
@@ -456,11 +460,13 @@ def _white_box_lines(result: SequenceDistillResult) -> list[str]:
     it, and what each head looked like when the search began."""
     lines = ["", "## Selectors and the heads that implement them", ""]
     if result.head_matches:
-        lines += ["Gain: how much closer the head is to the selector than to attending everywhere "
-                  "or only to BOS (0: no head shows it).", "",
-                  "| selector | head | gain |", "| --- | --- | --- |"]
-        lines += [f"| `{m['selector']}` | `{m['head']}` | {m['gain']:.3f} |"
-                  for m in result.head_matches]
+        lines += ["Similarity: 1 minus the mean total-variation distance between the head's "
+                  "attention rows (BOS's share read as selecting nothing) and the selector's. "
+                  "Gain: how much closer the head is to the selector than to attending "
+                  "everywhere or only to BOS (0: the selector is one of those).", "",
+                  "| selector | head | similarity | gain |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{m['selector']}` | `{m['head']}` | {m['similarity']:.3f} | "
+                  f"{m['gain']:.3f} |" for m in result.head_matches]
     else:
         lines.append("The program uses no selector, or the model's attention was not read.")
     if result.head_priors:

@@ -45,7 +45,8 @@ class WhiteBox:
         except RaspLabError:
             return []
         return [{"selector": to_rasp_expr(m.selector), "head": m.head,
-                 "gain": round(m.score, 4)} for m in found]
+                 "similarity": round(m.similarity or 0.0, 4), "gain": round(m.score, 4)}
+                for m in found]
 
 
 def read_white_box(oracle: SequenceOracle, xs: list[list[Any]], *, skip_first: bool = False
