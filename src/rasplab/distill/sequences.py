@@ -479,5 +479,5 @@ def _white_box_lines(result: SequenceDistillResult) -> list[str]:
     if result.candidates_to_solution is not None:
         effort += f", {result.candidates_to_solution} up to the solution"
     lines += ["", f"Search: {effort}; attention guidance "
-                  f"{'on' if result.white_box else 'off (no head stood out)'}."]
+                  f"{'on' if result.white_box else 'off (no head stood out, or none was read)'}."]
     return lines

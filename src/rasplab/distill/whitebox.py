@@ -32,7 +32,6 @@ class WhiteBox:
     skip_first: bool = False
     priors: dict = field(default_factory=dict)
     table: list[dict[str, Any]] = field(default_factory=list)
-    note: str | None = None
 
     def pair(self, program: Node) -> list[dict[str, Any]]:
         """Each selector of `program` with the head that shows it best (gain over the head's
@@ -57,9 +56,12 @@ def read_white_box(oracle: SequenceOracle, xs: list[list[Any]], *, skip_first: b
     box = WhiteBox(probe=probe, causal=bool(oracle.causal), skip_first=skip_first)
     if not probe:
         return box
-    box.patterns = oracle.attention(probe)
+    try:
+        box.patterns = oracle.attention(probe)
+    except (RuntimeError, ValueError, TypeError, AttributeError):
+        # an architecture whose attention cannot be read is distilled as a black box
+        box.patterns = None
     if not box.patterns:
-        box.note = "the model returned no attention patterns"
         return box
     box.priors, best = relative_priors(box.patterns, probe, causal=box.causal,
                                        skip_first=skip_first)
