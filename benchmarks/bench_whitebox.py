@@ -42,13 +42,22 @@ def load(folder: Path):
     return oracle, read_sequences(folder / "prompts.jsonl"), read_sequences(folder / "test.jsonl")
 
 
+def trained(folder: Path) -> dict:
+    """What train.json says of the model: its test accuracy and training run."""
+    info = json.loads((folder / "train.json").read_text())
+    acc = info["accuracy"]["test"]
+    keys = ("layers", "d_model", "heads", "vocab_size", "min_len", "max_len")
+    return {"sequence_accuracy": acc["sequence"], "steps": info["steps"],
+            "seconds": info["seconds"], **{k: info["settings"].get(k) for k in keys}}
+
+
 def measure(folder: Path, budget: float, seed: int) -> dict:
     """One model, distilled with and without attention guidance."""
     from rasplab.distill.sequences import distill_sequences
 
     oracle, prompts, test = load(folder)
     row: dict = {"model": folder.name, "kind": oracle.predict,
-                 "description": oracle.description}
+                 "description": oracle.description, "trained": trained(folder)}
     for label, white in (("without", False), ("with", True)):
         t0 = time.perf_counter()
         r = distill_sequences(oracle, prompts, test=test, budget=budget, seed=seed,
@@ -78,16 +87,20 @@ def _cell(run: dict, other: dict) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| model | predict | candidates without | candidates with | ratio | seconds "
-             "without | seconds with | agreement without / with | selectors the heads hinted |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| model | predict | model right (test) | candidates without | candidates with | "
+             "ratio | seconds without | seconds with | agreement without / with | "
+             "selectors the heads hinted |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         a, b = r["without"], r["with"]
         na, nb = a["candidates_to_program"], b["candidates_to_program"]
         same = abs(a["agreement"] - b["agreement"]) <= 0.005
         ratio = f"{na / nb:.1f}x" if na and nb and same else "–"
         hints = ", ".join(f"`{h}`" for h in sorted({h["selector"] for h in b["priors"]}))
-        lines.append(f"| {r['model']} | {r['kind']} | {_cell(a, b)} | {_cell(b, a)} | {ratio} | "
+        right = r.get("trained", {}).get("sequence_accuracy")
+        right = "–" if right is None else f"{100 * right:.1f}%"
+        lines.append(f"| {r['model']} | {r['kind']} | {right} | {_cell(a, b)} | {_cell(b, a)} | "
+                     f"{ratio} | "
                      f"{a['seconds']} | {b['seconds']} | {100 * a['agreement']:.1f}% / "
                      f"{100 * b['agreement']:.1f}% | {hints or 'none'} |")
     return "\n".join(lines)
@@ -107,8 +120,16 @@ def write(rows: list[dict], budget: float, seed: int, models: list[str], out: Pa
           "distillation. Hinted selectors (and their strict/non-strict twins) cost 1 instead "
           "of 2-3 in the search.", "",
           table(rows), "",
-          "Reproduce: `python benchmarks/bench_whitebox.py --models " + " ".join(models) + "`",
-          ""]
+          "Models (settings from each folder's train.json):", ""]
+    for r, m in zip(rows, models):
+        t = r.get("trained", {})
+        vocab = f"vocabulary {t['vocab_size']}, " if t.get("vocab_size") else ""
+        md.append(f"- `{m}`: {t.get('layers')} layers, d_model {t.get('d_model')}, "
+                  f"{t.get('heads')} heads, {vocab}lengths {t.get('min_len')}-{t.get('max_len')}"
+                  f"; {t.get('steps')} steps in {t.get('seconds')} s of training (wall clock, "
+                  "one thread on a shared machine)")
+    md += ["", "Reproduce: `python benchmarks/bench_whitebox.py --models " + " ".join(models)
+           + "`", ""]
     (out / "whitebox.md").write_text("\n".join(md))
 
 
