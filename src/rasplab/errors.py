@@ -59,3 +59,11 @@ def describe_node(node: object) -> str:
     except Exception:  # pragma: no cover - description must never fail
         text = type(node).__name__
     return f"'{text[:80]}'"
+
+
+class UsageError(RaspLabError):
+    """A command-line argument out of its allowed range: names the argument and what it allows."""
+
+
+class OutputError(RaspLabError):
+    """An output path that cannot be written: names the argument, the path and why."""

@@ -129,3 +129,23 @@ def test_learned_library_brings_dyck1_into_reach():
     result = distill(oracle, n=200, budget=20, held_out=300, library=library)
     assert result.agreement == 1.0
     assert result.verification.program_correct == 1.0
+
+
+def test_ctrl_c_after_a_search_keeps_the_best_program_so_far():
+    """The second query (the fresh inputs after round 1's search) is interrupted: distill stops
+    and returns the program it has, marked interrupted, instead of running to its budget."""
+    from rasplab.distill import distill
+    from rasplab.distill.oracle import from_function
+
+    calls = []
+
+    def reverse(x):
+        calls.append(1)
+        if len(calls) == 201:  # one Ctrl-C, during the first check on fresh inputs
+            raise KeyboardInterrupt
+        return x[::-1]
+
+    oracle = from_function(reverse, vocab="abc", max_len=4)
+    result = distill(oracle, n=200, budget=60, held_out=20)
+    assert result.interrupted and result.rounds == 1
+    assert result.program is not None

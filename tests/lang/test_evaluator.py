@@ -111,3 +111,14 @@ def test_numerical_annotation_matters():
     assert numerical(tokens) != tokens
     m = Aggregate(select(indices, indices, LE), numerical(indices + 0))
     assert m.encoding == NUMERICAL and m.default == 0
+
+
+def test_a_comparison_with_double_equals_is_explained_not_an_attribute_error():
+    """`tokens == "a"` compares programs (a bool); evaluate says so and names `.eq()`."""
+    import rasplab.lang as lang
+
+    with pytest.raises(TypeError, match=r"structurally.*\.eq\(\)"):
+        lang.evaluate(lang.tokens == "a", ["ab"])
+    assert lang.evaluate(lang.tokens.eq("a"), ["ab"]) == [[True, False]]
+    sop = lang.tokens.eq("a")
+    assert lang.from_sexpr(lang.to_sexpr(sop)) == sop  # both exported where documented

@@ -65,6 +65,13 @@ def test_unknown_tokens_take_the_most_common_value():
     assert model.predict([list("qabcd")]) == [["z", "w", "x", "y", "z"]]
 
 
+def test_tables_inside_causal_programs_are_made_total_too():
+    from rasplab.lang.ast import causal
+
+    program = finish(causal(Map(Fn.table({1: "one", 2: "two"}), COUNT)))
+    assert evaluate(program, [list("aaa")]) == [["one", "two", "two"]]  # prefix counts 1, 2, 3
+
+
 def test_tables_over_booleans_are_already_total_and_stay_tables():
     table = Map(Fn.table({False: "n", True: "y"}), tokens.eq("a"))
     assert finish(table).fn == table.fn

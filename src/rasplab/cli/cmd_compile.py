@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rasplab.cli.common import parse_input, print_json
+from rasplab.cli.common import check_writable, parse_input, positive_int, print_json, try_writing
 from rasplab.errors import ExamplesError, RaspNameError
 
 
@@ -96,30 +96,36 @@ def describe(name: str, model: Any, seconds: float) -> str:
 def run(args: argparse.Namespace) -> int:
     from rasplab.compiler import compile_program, save_compiled
 
+    positive_int(args.max_len, "--max-len")
+    check_writable(args.output, "-o")
+    check_writable(args.plot, "--plot")
+    example = parse_input(args.plot_input) if args.plot_input else None
     program, task = resolve_program(args.program)
     vocab = _vocab(args, task)
     max_len = args.max_len if args.max_len is not None else getattr(task, "max_len", None)
     if max_len is None:
         raise ExamplesError("give the longest input length with --max-len N")
-    if max_len < 1:
-        raise ExamplesError(f"--max-len must be at least 1, got {max_len}")
     start = time.perf_counter()
     model = compile_program(program, vocab, max_len, reuse_residual=not args.no_reuse)
     seconds = time.perf_counter() - start
+    failed = None
     if args.output:
-        save_compiled(model, args.output)
-    if args.plot:
+        failed = try_writing("-o", args.output, lambda: save_compiled(model, args.output))
+    wrote_model = bool(args.output) and failed is None
+    if args.plot and failed is None:
         from rasplab.viz.compiled import plot_compiled
-        example = parse_input(args.plot_input) if args.plot_input else None
-        plot_compiled(model, args.plot, example)
+        failed = try_writing("--plot", args.plot, lambda: plot_compiled(model, args.plot, example))
+    drew = bool(args.plot) and failed is None
     if args.json:
         doc = summary(model, seconds)
-        doc.update(model=args.output, plot=args.plot)
+        doc.update(model=args.output if wrote_model else None, plot=args.plot if drew else None)
         print_json(doc)
     else:
         print(describe(Path(args.program).stem, model, seconds))
-        if args.output:
+        if wrote_model:
             print(f"wrote {args.output}")
-        if args.plot:
+        if drew:
             print(f"drew {args.plot}")
+    if failed is not None:  # the architecture is printed above: a failed write loses nothing
+        raise failed
     return 0

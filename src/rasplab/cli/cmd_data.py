@@ -4,8 +4,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rasplab.cli.common import print_json
-from rasplab.errors import ExamplesError
+from rasplab.cli.common import check_writable, positive_int, print_json, try_writing
+
+#: more examples than this is a typo, not a data set (10 million short inputs is ~1 GB of JSONL)
+MAX_EXAMPLES = 10_000_000
+#: labelling is quadratic in the length (selectors are n x n): longer is a typo
+MAX_LENGTH = 10_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,9 +32,11 @@ def run(args: argparse.Namespace) -> int:
 
     from rasplab.tasks import format_examples, get_task, write_examples
 
+    positive_int(args.n, "--n", most=MAX_EXAMPLES)
+    positive_int(args.min_len, "--min-len", most=MAX_LENGTH)
+    positive_int(args.max_len, "--max-len", most=MAX_LENGTH)
+    check_writable(args.out, "-o")
     task = get_task(args.task)
-    if args.n < 1:
-        raise ExamplesError(f"--n must be at least 1, got {args.n}")
     inputs = task.sample(args.n, np.random.default_rng(args.seed), min_len=args.min_len,
                          max_len=args.max_len)
     outputs: list[list] = []
@@ -50,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(format_examples(inputs, outputs))
         return status
-    write_examples(args.out, inputs, outputs)
+    failed = try_writing("-o", args.out, lambda: write_examples(args.out, inputs, outputs))
+    if failed is not None:
+        raise failed
     lengths = [len(x) for x in inputs] or [0]
     if args.json:
         print_json({"task": task.name, "n": len(inputs), "file": args.out, "seed": args.seed,

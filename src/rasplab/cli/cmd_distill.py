@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "them in training; queries keep their format")
     g.add_argument("--test", metavar="FILE",
                    help="JSONL like --prompts, used only for the reported agreement")
+    g.add_argument("--reference", metavar="MODULE:FUNCTION",
+                   help="ground truth: a function from a sequence (as the program sees it) to "
+                        "the right output at each position (module name or path/file.py)")
     p.add_argument("--n", type=int, default=200, help="inputs to query first (default 200)")
     p.add_argument("--timeout", type=float, default=60.0, help="search budget in seconds")
     p.add_argument("--held-out", type=int, default=1000, help="fresh inputs for verification")
@@ -77,8 +80,8 @@ def _check_args(args: argparse.Namespace) -> None:
     """Bad numbers and unwritable report folders fail before any work."""
     from rasplab.errors import RaspLabError
 
-    if args.n < 1 or args.n > 1_000_000:
-        raise RaspLabError(f"--n must be between 1 and 1,000,000 (got {args.n})")
+    if args.n < 1 or args.n > 100_000:
+        raise RaspLabError(f"--n must be between 1 and 100,000 (got {args.n})")
     if not args.timeout > 0:
         raise RaspLabError(f"--timeout must be a positive number of seconds (got {args.timeout:g})")
     if args.held_out < 1:
@@ -133,9 +136,12 @@ def run(args: argparse.Namespace) -> int:
         target = model_for(task, retrain=args.retrain, quiet=args.json)
     name = task or Path(target).stem
     out_dir = args.out or f"distill-{name}"
+    def say(line: str) -> None:
+        if not args.json:
+            print(f"# {line}", file=sys.stderr, flush=True)
     result = distill(target, task=task, vocab=args.vocab, max_len=args.max_len, n=args.n,
                      budget=args.timeout, held_out=args.held_out, seed=args.seed,
-                     out_dir=out_dir, library=library)
+                     out_dir=out_dir, library=library, progress=say)
     if args.json:
         print_json(result.summary())
     else:
@@ -148,6 +154,10 @@ def run(args: argparse.Namespace) -> int:
         for m in result.head_matches:
             print(f"# {m['selector']}  <->  {m['head']} (similarity {m['score']:.2f})")
         print(f"# report: {result.report}  ({result.seconds:.1f} s)", file=sys.stderr)
+    if result.interrupted:
+        print("rasplab distill: interrupted; the program above is the best found so far",
+              file=sys.stderr)
+        return 130
     return 0 if result.agreement >= 0.99 else 1
 
 
@@ -209,11 +219,20 @@ def _run_user_model(args: argparse.Namespace) -> int:
     classes = read_token_list(args.classes, "classes") if args.classes else None
     prompts = read_sequences(args.prompts, "prompts") if args.prompts else None
     test = read_sequences(args.test, "test") if args.test else None
+    from rasplab.distill.sequences import load_reference
+
+    reference = load_reference(args.reference) if args.reference else None
     model = load_user_model(target, args.config)
     predict = args.predict or ("classes" if classes is not None or model.kind == "tl"
                                and model.n_out != len(tokens) else "next")
     bos = _token(args.bos, tokens, "--bos")
     from_token = _token(args.from_token, tokens, "--from")
+    if from_token is None and predict == "next" and prompts and "<sep>" in tokens and all(
+            p.count("<sep>") == 1 for p in prompts):
+        from_token = "<sep>"  # input then output: the model cannot predict its next input token
+        if not args.json:
+            print("# comparing from <sep>, which every prompt holds once (--from sets another)",
+                  file=sys.stderr)
     oracle = SequenceOracle(model, tokens, predict=predict, bos=bos, classes=classes,
                             from_token=from_token, description=model.description)
     if args.max_len is not None:
@@ -232,7 +251,7 @@ def _run_user_model(args: argparse.Namespace) -> int:
             print(f"# {msg}", file=sys.stderr, flush=True)
     result = distill_sequences(oracle, prompts, test=test, budget=args.timeout, n=args.n,
                                seed=args.seed, out_dir=out_dir, progress=say,
-                               where=args.prompts or "prompts")
+                               where=args.prompts or "prompts", reference=reference)
     if args.json:
         print_json(result.summary())
     else:
@@ -244,6 +263,11 @@ def _run_user_model(args: argparse.Namespace) -> int:
             print(f"# longer than the prompts ({result.longer.n} sequences): "
                   f"{100 * result.longer.positions:.1f}% of positions, "
                   f"{100 * result.longer.sequences:.1f}% of sequences")
+        if result.truth:
+            g = result.truth
+            print(f"# ground truth: program {100 * g['program_correct']:.1f}%, model "
+                  f"{100 * g['model_correct']:.1f}%; model wrong and program right on "
+                  f"{g['model_wrong_program_right']} sequences")
         if not result.solved_queries:
             print("# no program fitted every query; this is the closest found")
         for m in result.head_matches:

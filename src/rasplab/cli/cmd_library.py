@@ -11,8 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rasplab.cli.common import print_json
-from rasplab.errors import ExamplesError
+from rasplab.cli.common import (
+    check_writable,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    print_json,
+    try_writing,
+)
 from rasplab.parallel.options import add_executor_args, executor_from_args
 
 
@@ -50,20 +56,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
+def _check(args: argparse.Namespace) -> None:
+    """Every argument in range and every output writable, before any work."""
+    non_negative_int(args.max_arity, "--max-arity")
+    non_negative_int(args.compress_iterations, "--compress-iterations")
+    check_writable(args.output, "-o")
+    if args.corpus:
+        return
+    positive_float(args.budget, "--budget")
+    positive_int(args.iterations, "--iterations")
+    positive_int(args.examples, "--examples", most=1_000_000)
+    positive_int(getattr(args, "dreams", None), "--dreams")
+    check_writable(getattr(args, "recognition", None), "--recognition")
+    check_writable(args.journal, "--journal")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check(args)
     if args.corpus:
         return _corpus(args)
     from rasplab.synth.library.loop import IterationReport, learn
     from rasplab.tasks import get_suite
 
-    if args.budget <= 0:
-        raise ExamplesError(f"--budget must be positive, got {args.budget}")
-    if args.iterations < 1:
-        raise ExamplesError(f"--iterations must be at least 1, got {args.iterations}")
-    if args.examples < 1:
-        raise ExamplesError(f"--examples must be at least 1, got {args.examples}")
-    if getattr(args, "dreams", 1) < 1:
-        raise ExamplesError(f"--dreams must be at least 1, got {args.dreams}")
     tasks = get_suite(args.suite)
 
     def show(r: IterationReport) -> None:
@@ -104,15 +118,18 @@ def _corpus(args: argparse.Namespace) -> int:
     corpus = hand_written_corpus()
     result = compress(list(corpus.values()), iterations=args.compress_iterations,
                       max_arity=args.max_arity)
-    save_library(Library(result.abstractions, corpus), args.output)
     if args.json:
         print_json({"programs": len(corpus), "compression_ratio": result.ratio,
                     "original_cost": result.original_cost, "final_cost": result.final_cost,
                     "abstractions": [{**a.to_json(), "def": to_def(a)}
                                      for a in result.abstractions]})
-        return 0
-    print(f"{len(corpus)} programs, compression ratio {result.ratio:.2f}x "
-          f"(cost {result.original_cost:.0f} -> {result.final_cost:.0f})")
-    for a in result.abstractions:
-        print(f"  {to_def(a)}    # {len(a.uses)} uses")
+    else:
+        print(f"{len(corpus)} programs, compression ratio {result.ratio:.2f}x "
+              f"(cost {result.original_cost:.0f} -> {result.final_cost:.0f})")
+        for a in result.abstractions:
+            print(f"  {to_def(a)}    # {len(a.uses)} uses")
+    failed = try_writing("-o", args.output,
+                         lambda: save_library(Library(result.abstractions, corpus), args.output))
+    if failed is not None:  # the abstractions are printed above: a failed write loses nothing
+        raise failed
     return 0

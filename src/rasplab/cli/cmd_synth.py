@@ -9,8 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from rasplab.cli.common import print_json
+from rasplab.cli.common import (
+    check_writable,
+    positive_float,
+    positive_int,
+    print_json,
+    try_writing,
+)
 from rasplab.errors import ExamplesError
 
 
@@ -50,8 +57,10 @@ def run(args: argparse.Namespace) -> int:
     from rasplab.synth import synthesize
     from rasplab.tasks import load_examples
 
-    if args.timeout <= 0:
-        raise ExamplesError(f"--timeout must be positive, got {args.timeout}")
+    positive_float(args.timeout, "--timeout")
+    positive_int(getattr(args, "shards", None), "--shards")
+    check_writable(args.output, "-o")
+    check_writable(getattr(args, "plot", None), "--plot")
     examples = load_examples(args.examples)
     options = {"seed": args.seed}
     if args.weights:
@@ -59,7 +68,6 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "plot", None):
         if args.method != "near":
             raise ExamplesError("--plot draws NEAR's search; use it with --method near")
-        options["plot"] = args.plot
     method = args.method
     if getattr(args, "recognition", None):
         from rasplab.synth.bottomup.grammar import Grammar
@@ -89,14 +97,15 @@ def run(args: argparse.Namespace) -> int:
         if method == "near":
             raise ExamplesError("--shards splits a bottom-up search; use --method bottomup or "
                                 "library")
-        if shards is not None and shards < 1:
-            raise ExamplesError(f"--shards must be at least 1, got {shards}")
         result = sharded_synthesize(examples, shards=shards or 2, method=method,
                                     budget=args.timeout, ray=args.ray, **options)
     else:
         result = synthesize(examples, method=method, budget=args.timeout, **options)
+    failed = None
     if args.output and result.source:
-        Path(args.output).write_text(result.source)
+        failed = try_writing("-o", args.output, lambda: Path(args.output).write_text(result.source))
+    if getattr(args, "plot", None) and failed is None and getattr(result, "trace", None):
+        failed = try_writing("--plot", args.plot, lambda: _plot_near(result, args.plot))
     if args.json:
         doc = result.to_json()
         out = {k: doc[k] for k in ("program", "sexpr", "solved", "accuracy", "seconds",
@@ -109,7 +118,21 @@ def run(args: argparse.Namespace) -> int:
         if result.source:
             sys.stdout.write(result.source if result.source.endswith("\n")
                              else result.source + "\n")
-        state = "solved" if result.solved else "not solved"
+        state = "solved" if result.solved else \
+            "interrupted, not solved" if result.interrupted else "not solved"
         print(f"# {state}: accuracy {result.accuracy:.3f} on {len(examples)} examples, "
               f"{result.seconds:.2f} s, {result.candidates} candidates", file=sys.stderr)
+    if failed is not None:  # the program is printed above: a failed write loses nothing
+        raise failed
+    if result.interrupted and not result.solved:
+        return 130
     return 0 if result.solved else 1
+
+
+def _plot_near(result: Any, path: str) -> None:
+    """NEAR's validation loss over search time, drawn once the program is in hand."""
+    from rasplab.viz.near_plot import plot_near_trace
+
+    stats = result.stats
+    plot_near_trace(result.trace, path,
+                    f"NEAR ({stats.get('grammar', '?')} grammar, {stats.get('search', '?')})")

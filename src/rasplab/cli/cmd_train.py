@@ -5,6 +5,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rasplab.cli.common import (
+    check_writable,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    print_json,
+    try_writing,
+)
+from rasplab.errors import RaspLabError, UsageError
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -35,29 +45,71 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=run_train)
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Every size and rate in range, before anything is built (0 is not 'the default')."""
+    for value, name in ((args.steps, "--steps"), (args.layers, "--layers"),
+                        (args.heads, "--heads"), (args.d_model, "--d-model"),
+                        (args.d_mlp, "--d-mlp"), (args.batch_size, "--batch-size"),
+                        (args.threads, "--threads")):
+        positive_int(value, name)
+    positive_float(args.lr, "--lr")
+    non_negative_float(args.attn_weight, "--attn-weight")
+
+
+def _check_heads(task: Any, config: Any, args: argparse.Namespace) -> None:
+    """The heads must split the residual width evenly: build the shape asked for or refuse."""
+    from rasplab.models import program_shape
+
+    heads, width = config.n_heads, config.d_model
+    if heads is None:  # as the model builder derives it from the task's program
+        try:
+            program = task.program
+        except RaspLabError:  # no reference program: the builder's default shape
+            program = None
+        heads = max(2, program_shape(program)[1]) if program is not None else 2
+        if args.d_model is None:
+            return  # the builder then picks the next count that divides the default width
+    if width % heads == 0:
+        return
+    if args.heads is not None:
+        divisors = [h for h in range(1, min(width, 16) + 1) if width % h == 0]
+        raise UsageError(f"--heads {heads} must divide the residual width {width} (--d-model): "
+                         f"heads from {', '.join(map(str, divisors))}, or another --d-model")
+    raise UsageError(f"--d-model {width} must be a multiple of the {heads} heads per layer task "
+                     f"{task.name} uses (or give --heads too)")
+
+
 def run_train(args: argparse.Namespace) -> int:
-    from rasplab.cli.common import print_json
     from rasplab.models import for_task, save_model, train
     from rasplab.tasks import get_task
 
+    _check_numbers(args)
     task = get_task(args.task)
+    out = Path(args.output or f"{task.name}.safetensors")
+    check_writable(out, "-o")
+    plot = None if args.no_plot else Path(args.plot) if args.plot else out.with_suffix(".png")
+    check_writable(plot, "--plot")
     config = for_task(task.name, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                       seed=args.seed, d_model=args.d_model, n_layers=args.layers,
                       n_heads=args.heads, d_mlp=args.d_mlp, causal=args.causal,
                       attn_supervision=args.attn_supervision or None,
                       attn_weight=args.attn_weight, threads=args.threads)
+    _check_heads(task, config, args)
     result = train(task, config, progress=not args.quiet)
-    out = Path(args.output or f"{task.name}.safetensors")
-    save_model(result.model, out)
-    plot = None
-    if not args.no_plot and result.curve:
+    failed = try_writing("-o", out, lambda: save_model(result.model, out))
+    wrote = [out] if failed is None else []
+    if plot is not None and result.curve and failed is None:
         from rasplab.viz.learning_curve import plot_learning_curve
 
-        plot = Path(args.plot) if args.plot else out.with_suffix(".png")
         sup = " + attention supervision" if config.attn_supervision else ""
-        plot_learning_curve(result.curve, plot, title=f"{task.name}{sup}")
+        failed = try_writing("--plot", plot, lambda: plot_learning_curve(
+            result.curve, plot, title=f"{task.name}{sup}"))
+        if failed is None:
+            wrote.append(plot)
+    plot = plot if plot in wrote else None
     cfg = result.model.net.cfg
-    doc = {"task": task.name, "model": str(out), "plot": str(plot) if plot else None,
+    doc = {"task": task.name, "model": str(out) if out in wrote else None,
+           "plot": str(plot) if plot else None,
            "layers": cfg.n_layers, "heads": cfg.n_heads, "d_model": cfg.d_model,
            "d_mlp": cfg.d_mlp, "causal": cfg.causal,
            "params": sum(p.numel() for p in result.model.net.parameters()),
@@ -65,6 +117,8 @@ def run_train(args: argparse.Namespace) -> int:
            **result.summary()}
     if args.json:
         print_json(doc)
+        if failed is not None:  # the figures are printed above: a failed write loses nothing
+            raise failed
         return 0
 
     def pct(x: float | None) -> str:
@@ -87,5 +141,8 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"not supervised (no head for it): {sel}")
     print(f"{result.steps} steps in {result.seconds:.1f} s"
           f"{' (interrupted: best model so far kept)' if result.interrupted else ''}")
-    print(f"wrote {out}" + (f" and {plot}" if plot else ""))
+    if wrote:
+        print("wrote " + " and ".join(map(str, wrote)))
+    if failed is not None:
+        raise failed
     return 0

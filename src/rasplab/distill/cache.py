@@ -32,7 +32,7 @@ def _finished(path: Path) -> bool:
 
 
 def cache_dir() -> Path:
-    """`$RASPLAB_CACHE`, else `~/.cache/rasplab`."""
+    """Where trained models are cached: `$RASPLAB_CACHE/models`, else `~/.cache/rasplab/models`."""
     root = os.environ.get("RASPLAB_CACHE") or Path.home() / ".cache" / "rasplab"
     return Path(root) / "models"
 

@@ -95,7 +95,8 @@ def from_compiled(model: Any, description: str = "compiled model") -> Oracle:
 
     return Oracle(predict=model.predict, vocab=tuple(model.vocab), max_len=model.cfg.max_len,
                   patterns=patterns, max_supported_len=model.cfg.max_len,
-                  description=description)
+                  description=description,
+                  meta={"causal": bool(getattr(model.cfg, "causal", False))})
 
 
 def read_kind(path: str | Path) -> str:

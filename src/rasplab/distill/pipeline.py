@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class DistillResult:
     head_priors: list[dict[str, Any]] = field(default_factory=list)
     example_patterns: Patterns | None = None
     report: str | None = None
+    #: Ctrl-C stopped the search: the program is the best found so far
+    interrupted: bool = False
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -48,17 +50,20 @@ class DistillResult:
             "verification": self.verification.to_json(),
             "heads": [{k: v for k, v in m.items() if k != "node"} for m in self.head_matches],
             "head_priors": self.head_priors, "report": self.report,
+            "interrupted": self.interrupted,
         }
 
 
 def _search(examples: list[tuple[list, list]], budget: float, priors: dict, seed: int,
-            library: Any = None) -> Any:
+            library: Any = None, causal: bool = False) -> Any:
     """One bottom-up search under the noisy objective, with head-derived selector priors (and
     a learned library's abstractions as single steps, when given)."""
     from rasplab.synth import synthesize
 
     extra = {"method": "library", "library": library} if library is not None else {
         "method": "bottomup"}
+    if causal:
+        extra["causal"] = True
     return synthesize(examples, budget=budget, selector_priors=priors or None, seed=seed,
                       progress=False, **extra)
 
@@ -72,20 +77,27 @@ def _selector_text(sel: Any) -> str:
 def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None = None,
             max_len: int | None = None, n: int = 200, budget: float = 60.0, rounds: int = 4,
             held_out: int = 1000, seed: int = 0, out_dir: str | Path | None = None,
-            pool: int = 1000, library: Any = None) -> DistillResult:
+            pool: int = 1000, library: Any = None, causal: bool | None = None,
+            progress: Callable[[str], None] | None = None) -> DistillResult:
     """Distil `model` (model file, model object, Oracle or plain function) into a RASP program.
 
     `n` inputs are queried first; each round searches (budget split over rounds), then asks the
     model about `pool` fresh inputs and adds those where the program disagrees. The result is
     verified on `held_out` fresh inputs and, with `out_dir`, written up as a report. `library`
-    (a `rasplab library` file or Library) adds learned abstractions to the search.
+    (a `rasplab library` file or Library) adds learned abstractions to the search. `causal`
+    searches causal programs (default: whether the model's attention is causally masked).
+    `progress` receives a line per round (queries, agreement so far). Ctrl-C during the search
+    stops it and keeps the best program so far (`interrupted` is set).
     """
+    say = progress or (lambda line: None)
     start = time.perf_counter()
     if library is not None:  # read once (a bad file fails before any query), not every round
         from rasplab.synth.library import load_library
 
         library = load_library(library)
     oracle = as_oracle(model, vocab=vocab, max_len=max_len, task=task)
+    if causal is None:
+        causal = bool(oracle.meta.get("causal", False))
     rng = np.random.default_rng(seed)
     sample = input_sampler(oracle)
 
@@ -110,22 +122,41 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
     best_score = -1.0
     candidates = 0
     used_rounds = 0
+    interrupted = False
     for r in range(rounds):
         remaining = deadline - time.perf_counter()
         if remaining <= 0.5 and result is not None:
             break
         used_rounds = r + 1
         round_budget = max(remaining / max(rounds - r, 1) * (2 if r == 0 else 1), 1.0)
-        found = _search(list(zip(xs, ys)), min(round_budget, max(remaining, 1.0)), priors,
-                        seed + r, library)
+        this_budget = min(round_budget, max(remaining, 1.0))
+        say(f"round {r + 1}: searching over {len(xs)} queries ({this_budget:.0f} s)"
+            + (f", best agreement so far {100 * best_score:.1f}%" if best_score >= 0 else ""))
+        try:
+            found = _search(list(zip(xs, ys)), this_budget, priors, seed + r, library, causal)
+        except KeyboardInterrupt:
+            interrupted = True
+            break
         candidates += getattr(found, "candidates", 0)
         if found.program is None:
+            interrupted = bool(getattr(found, "interrupted", False))
+            if interrupted:
+                break
             continue
-        fresh = dedupe(sample(pool, rng))
-        bad = disagreements(run_program(found.program, fresh), oracle(fresh))
-        score = 1.0 - len(bad) / max(len(fresh), 1)
-        if score > best_score:
+        try:
+            fresh = dedupe(sample(pool, rng))
+            bad = disagreements(run_program(found.program, fresh), oracle(fresh))
+        except KeyboardInterrupt:
+            interrupted = True
+            bad = None
+        score = 1.0 - len(bad) / max(len(fresh), 1) if bad is not None else 0.0
+        if score > best_score or result is None:
             result, best_score = found, score
+        if interrupted or getattr(found, "interrupted", False):
+            interrupted = True
+            break
+        say(f"round {r + 1}: {100 * score:.1f}% agreement on {len(fresh)} fresh inputs "
+            f"({candidates:,} candidates so far)")
         if not bad:
             break
         known = {tuple(x) for x in xs}
@@ -137,6 +168,8 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
         xs = xs + new
         ys = ys + oracle(new)
     if result is None or result.program is None:
+        if interrupted:
+            raise KeyboardInterrupt
         raise RaspLabError(f"no program reproduced even one of the {len(xs)} queried inputs "
                            f"within {budget:g} s; a longer --timeout or a learned --library "
                            "may reach it")
@@ -151,12 +184,14 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
             truth = lambda x: t.outputs([x])[0]  # noqa: E731
         except RaspLabError:
             truth = None
+    if interrupted:  # the user is waiting: a quick check of the program kept
+        held_out = min(held_out, 100)
     check = verify(program, oracle, sample, np.random.default_rng(seed + 10_000), n=held_out,
-                   truth=truth)
+                   truth=truth, longer=0 if interrupted else 4)
 
     # which head implements each selector of the program
     matches: list[dict[str, Any]] = []
-    if patterns:
+    if patterns and not interrupted:  # head pictures take seconds the user is not waiting
         sels = program_selectors(program)
         for m in best_heads(patterns, selector_patterns(dict.fromkeys(sels), probe)):
             matches.append({"selector": _selector_text(m.selector), "head": m.head,
@@ -166,11 +201,11 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
         verification=check, solved_queries=bool(result.solved), n_queries=len(xs),
         rounds=used_rounds, candidates=candidates, task=oracle.task,
         model_description=oracle.description, head_matches=matches, head_priors=prior_table,
-        seconds=0.0)
+        seconds=0.0, interrupted=interrupted)
     out.seconds = time.perf_counter() - start
     if out_dir is not None:
         example = max(probe, key=len)
-        if patterns:
+        if patterns and not interrupted:
             out.example_patterns = oracle.attention([example])
         out.report = str(write_report(out, out_dir, example))
     return out

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rasplab.distill.user_models import SequenceModel
-from rasplab.errors import ExamplesError, ModelFileError, RaspLabError
+from rasplab.errors import ExamplesError, RaspLabError
 from rasplab.lang.values import ANY
 
 PREDICT = ("next", "next-set", "classes")

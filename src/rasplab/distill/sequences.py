@@ -74,6 +74,10 @@ class SequenceDistillResult:
     white_box: bool = False
     head_priors: list[dict[str, Any]] = field(default_factory=list)
     head_matches: list[dict[str, Any]] = field(default_factory=list)
+    #: against a ground truth (--reference), on the test sequences
+    truth: dict[str, Any] | None = None
+    #: seconds per stage (queries, search, verification)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {"program": self.source, "agreement": self.agreement,
@@ -87,7 +91,8 @@ class SequenceDistillResult:
                 "candidates_to_program": self.candidates_to_program,
                 "candidates_to_solution": self.candidates_to_solution,
                 "white_box": self.white_box, "heads": self.head_matches,
-                "head_priors": self.head_priors, "report": self.report}
+                "head_priors": self.head_priors,
+                "ground_truth": self.truth, "timings": self.timings, "report": self.report}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -143,7 +148,8 @@ def agreement(program: Node, xs: list[list[Any]], want: list[list[Any]],
         by_len.setdefault(len(x), []).append(ok)
         if not ok and len(bad) < 5:
             bad.append({"input": x, "model": [None if v is ANY else v for v in w],
-                        "program": g})
+                        "program": None if g is None else [None if v is ANY else v
+                                                           for v in g]})
     return Agreement(n=len(seq_ok), positions=pos_ok / max(pos_n, 1),
                      sequences=float(np.mean(seq_ok)) if seq_ok else 0.0,
                      by_length={k: float(np.mean(v)) for k, v in sorted(by_len.items())},
@@ -312,9 +318,15 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
                       test: list[list[Any]] | None = None, budget: float = 60.0,
                       n: int = 300, seed: int = 0, out_dir: str | Path | None = None,
                       progress: Callable[[str], None] | None = None,
-                      where: str = "prompts", white_box: bool = True) -> SequenceDistillResult:
+                      where: str = "prompts",
+                      reference: Callable[[list[Any]], list[Any]] | None = None,
+                      white_box: bool = True) -> SequenceDistillResult:
     """Distil a sequence model queried through `prompts` (whole sequences as it saw them).
-    `white_box=False` searches without the attention-derived selector priors."""
+
+    `reference` (a sequence -> the right output at each position) adds ground truth: how often
+    program and model are right on the test sequences, and where the model errs but the
+    program does not. `white_box=False` searches without the attention-derived selector
+    priors."""
     t0 = time.monotonic()
     say = progress or (lambda msg: None)
     rng = np.random.default_rng(seed)
@@ -357,6 +369,7 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
 
     causal_mode = oracle.causal
     parts: dict[str, str] = {}
+    t_queries = time.monotonic() - t0
     if oracle.predict == "next" and oracle.from_token is not None:
         from rasplab.synth.seq2seq import synthesize_seq2seq
 
@@ -381,6 +394,7 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         raise RaspLabError(f"no program reproduced even one of the {len(xs)} queried "
                            f"sequences within {budget:g} s")
 
+    t_search = time.monotonic() - t0 - t_queries
     say("verifying")
     test_out = oracle([x for x in test if oracle.can_run(len(x))])
     test_x = [x for x in test if oracle.can_run(len(x))]
@@ -403,10 +417,70 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         candidates=effort[0], candidates_to_program=effort[1],
         candidates_to_solution=effort[1] if solved else None,
         white_box=bool(priors), head_priors=box.table, head_matches=box.pair(program))
+    result.timings = {"queries": round(t_queries, 1), "search": round(t_search, 1),
+                      "verification": round(time.monotonic() - t0 - t_queries - t_search, 1)}
+    if reference is not None:
+        result.truth = ground_truth(program, test_x, test_out, reference, causal_mode)
     if out_dir is not None:
         result.report = str(write_sequence_report(result, Path(out_dir), oracle))
     result.seconds = time.monotonic() - t0
     return result
+
+
+def ground_truth(program: Node, xs: list[list[Any]], model_out: list[list[Any]],
+                 reference: Callable[[list[Any]], list[Any]], causal: bool) -> dict[str, Any]:
+    """Program and model against the reference on the compared positions of each sequence."""
+    truth = []
+    for x, m in zip(xs, model_out):
+        try:
+            t = list(reference(list(x)))
+        except Exception as exc:
+            raise RaspLabError(f"the reference failed on {x!r}: {exc}") from None
+        if len(t) != len(x):
+            raise RaspLabError(f"the reference gave {len(t)} outputs for an input of "
+                               f"{len(x)} tokens")
+        truth.append([v if w is not ANY else ANY for v, w in zip(t, m)])
+    prog = agreement(program, xs, truth, causal)
+    model_ok = [all(_same(a, b) for a, b in zip(m, t)) for m, t in zip(model_out, truth)]
+    prog_run = run_program(program, xs) if not causal else None
+    prog_ok = []
+    for i, (x, t) in enumerate(zip(xs, truth)):
+        single = agreement(program, [x], [t], causal) if causal else None
+        prog_ok.append(single.sequences == 1.0 if single else
+                       prog_run[i] is not None and all(_same(a, b)
+                                                       for a, b in zip(prog_run[i], t)))
+    return {"program_correct": prog.sequences,
+            "model_correct": float(np.mean(model_ok)) if model_ok else 0.0,
+            "model_wrong_program_right": sum(p and not m for p, m in zip(prog_ok, model_ok)),
+            "program_wrong_model_right": sum(m and not p for p, m in zip(prog_ok, model_ok))}
+
+
+def load_reference(spec: str) -> Callable[[list[Any]], list[Any]]:
+    """`module:function` (importable, or a `path/to/file.py:function`) as a reference."""
+    import importlib
+    import importlib.util
+
+    module_name, _, attr = spec.rpartition(":")
+    if not module_name or not attr:
+        raise RaspLabError(f"--reference {spec!r}: expected module:function")
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            if not path.exists():
+                raise RaspLabError(f"--reference: file not found: {path}")
+            loaded = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(loaded)  # type: ignore[arg-type]
+            loaded.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            module = importlib.import_module(module_name)
+    except RaspLabError:
+        raise
+    except Exception as exc:
+        raise RaspLabError(f"--reference {spec!r}: cannot import {module_name} ({exc})") from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise RaspLabError(f"--reference {spec!r}: {module_name} has no function {attr!r}")
+    return fn
 
 
 def _strip_bos(oracle: SequenceOracle, p: list[Any]) -> list[Any]:
@@ -444,6 +518,12 @@ def write_sequence_report(result: SequenceDistillResult, out_dir: Path,
                       f"positions, {100 * lo.sequences:.1f}% of sequences.", "",
                   "| length | sequence agreement |", "| --- | --- |"]
         lines += [f"| {k} | {100 * v:.1f}% |" for k, v in lo.by_length.items()]
+    if result.truth:
+        g = result.truth
+        lines += ["", f"Against the reference: program right on {100 * g['program_correct']:.1f}%"
+                      f" of test sequences, model on {100 * g['model_correct']:.1f}%; the model "
+                      f"is wrong and the program right on {g['model_wrong_program_right']}, the "
+                      f"reverse on {g['program_wrong_model_right']}."]
     lines += _white_box_lines(result)
     if t.disagreements:
         lines += ["", "## Where they differ", ""]

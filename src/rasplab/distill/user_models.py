@@ -44,13 +44,19 @@ class SequenceModel:
         return self.module(batch), None
 
     def _groups(self, ids: list[list[int]]) -> list[tuple[int, list[int]]]:
+        """Batches to run together: a causal model takes sequences of any lengths padded on
+        the right (a position never sees what follows it, so padding changes nothing), a
+        bidirectional one only sequences of equal length."""
+        if self.causal:
+            order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+            return [(0, order)] if order else []
         by_len: dict[int, list[int]] = {}
         for i, x in enumerate(ids):
             by_len.setdefault(len(x), []).append(i)
         return sorted(by_len.items())
 
     def logits(self, ids: list[list[int]]) -> list[np.ndarray]:
-        """(n, n_out) float logits per sequence; sequences of one length run as one batch."""
+        """(n, n_out) float logits per sequence, run in batches."""
         import torch
 
         out: list[np.ndarray | None] = [None] * len(ids)
@@ -58,11 +64,13 @@ class SequenceModel:
             for _, members in self._groups(ids):
                 for s in range(0, len(members), BATCH):
                     chunk = members[s: s + BATCH]
-                    batch = torch.tensor([ids[i] for i in chunk], dtype=torch.long)
+                    width = max(len(ids[i]) for i in chunk)
+                    batch = torch.tensor([ids[i] + [0] * (width - len(ids[i])) for i in chunk],
+                                         dtype=torch.long)
                     logits, _ = self._forward(batch)
                     arr = logits.float().numpy()
                     for j, i in enumerate(chunk):
-                        out[i] = arr[j]
+                        out[i] = arr[j, : len(ids[i])]
         return out  # type: ignore[return-value]
 
     def attention(self, ids: list[list[int]]) -> dict[str, list[np.ndarray]]:
@@ -73,11 +81,14 @@ class SequenceModel:
         order: list[int] = []
         with torch.no_grad():
             for _, members in self._groups(ids):
-                batch = torch.tensor([ids[i] for i in members], dtype=torch.long)
+                width = max(len(ids[i]) for i in members)
+                batch = torch.tensor([ids[i] + [0] * (width - len(ids[i])) for i in members],
+                                     dtype=torch.long)
                 _, layers = self._forward(batch, attentions=True)
                 for layer, pattern in enumerate(layers or ()):
                     arr = pattern.double().numpy()
-                    raw.setdefault(f"blocks.{layer}.attn.hook_pattern", []).extend(arr)
+                    raw.setdefault(f"blocks.{layer}.attn.hook_pattern", []).extend(
+                        a[:, : len(ids[i]), : len(ids[i])] for a, i in zip(arr, members))
                 order.extend(members)
         back = np.argsort(order)
         return {name: [per[i] for i in back] for name, per in raw.items()}

@@ -37,6 +37,7 @@ from rasplab.lang.evaluator import evaluate, run
 from rasplab.lang.functions import EQ, FALSE, GE, GT, LE, LT, NE, TRUE, Const, Fn, Slot
 from rasplab.lang.parser import load_program, parse, parse_file
 from rasplab.lang.printer import to_python, to_rasp, to_rasp_expr
+from rasplab.lang.sexpr import from_sexpr, to_sexpr
 
 __all__ = [
     "CATEGORICAL", "NUMERICAL", "Aggregate", "AggregateBest", "Causal", "Comparison", "Encoding",
@@ -45,5 +46,5 @@ __all__ = [
     "categorical", "causal", "is_causal", "indices", "length", "numerical", "select",
     "selector_width", "size", "tokens", "walk", "evaluate", "run", "EQ", "FALSE", "GE", "GT", "LE",
     "LT", "NE", "TRUE", "Const", "Fn", "Slot", "parse", "parse_file", "load_program", "to_rasp",
-    "to_rasp_expr", "to_python",
+    "to_rasp_expr", "to_python", "to_sexpr", "from_sexpr",
 ]

@@ -616,6 +616,18 @@ def _chunks(lengths: list[int], cells: int | None = None) -> Iterable[list[int]]
         yield group
 
 
+def not_a_program(what: str, value: Any) -> str:
+    """Why `value` is not a program; a bool most likely came from `sop == x`, which compares
+    programs (nodes hash and compare structurally) rather than building an element-wise map."""
+    message = f"{what} needs a program (an s-op or a selector), got {type(value).__name__} " \
+              f"{value!r}"
+    if isinstance(value, bool):
+        message += ("; `==` and `!=` on s-ops compare programs structurally and give True or "
+                    "False: use .eq() / .ne() for an element-wise comparison, e.g. "
+                    "tokens.eq(\"a\")")
+    return message
+
+
 def evaluate(program: Node, inputs: Sequence[Sequence[Token] | str], *,
              strict: bool = True, causal: bool = False) -> list[Any]:
     """Run `program` on every input; returns one output list per input (in input order).
@@ -625,6 +637,8 @@ def evaluate(program: Node, inputs: Sequence[Sequence[Token] | str], *,
     causal semantics (position q sees only positions 0..q). Raises RaspRuntimeError naming the
     node and input on failure.
     """
+    if not isinstance(program, Node):
+        raise TypeError(not_a_program("evaluate", program))
     causal = causal or _holds_causal(program)
     seqs = [_as_tokens(x) for x in inputs]
     for i, s in enumerate(seqs):

@@ -841,13 +841,24 @@ def _public(scope: Scope) -> dict[str, Any]:
 _FILE_CACHE: dict[tuple[str, float, int], dict[str, Any]] = {}
 
 
+def read_source(path: Path) -> str:
+    """A `.rasp` file's text (UTF-8); RaspSyntaxError naming the line of a byte that is not."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RaspSyntaxError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", str(path),
+                              line) from None
+
+
 def _run_file(path: Path, base: Scope, loading: tuple[str, ...]) -> dict[str, Any]:
     """Run a loaded file in a fresh scope over `base`; its public names (cached by mtime)."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime, id(base))
     if key not in _FILE_CACHE:
         try:
-            source = path.read_text()
+            source = read_source(path)
         except OSError as exc:
             raise RaspNameError(f"cannot read {path}: {exc.strerror}") from None
         scope = Scope(base)
@@ -927,7 +938,7 @@ def parse_file(path: str | os.PathLike, *, prelude: bool | str | os.PathLike = T
     """Parse a `.rasp` file (relative loads resolve next to it)."""
     p = Path(path)
     try:
-        source = p.read_text()
+        source = read_source(p)
     except FileNotFoundError:
         raise RaspNameError(f"no such file: {p}") from None
     except OSError as exc:

@@ -41,6 +41,9 @@ from rasplab.synth.result import SynthResult
 NONE = -1  # "nothing selected" in the numpy mirrors
 #: what splitting into a first-position part and a later part costs (one ifelse on `at_sep`)
 SPLIT_COST = 2.0
+#: accuracy one unit of cost is worth: a part that fits a few more (noisy) positions only by
+#: adding a rule must fit at least this much more per unit of cost it adds
+PER_COST = 0.001
 ALPHAS, BETAS, GAMMAS = (1, -1, 0), (-2, -1, 0, 1, 2), tuple(range(-3, 4))
 
 
@@ -53,6 +56,24 @@ class Layout:
     start: int  # first input position (1 after a BOS-like special at position 0)
     want: list[dict[int, int]]  # position -> wanted token id, per example
     weight: list[float]  # how much each example counts (prompts more than variations)
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """All ids in one array, and where each example starts in it (for vectorised gathers)."""
+        if not hasattr(self, "_flat"):
+            offsets = np.cumsum([0] + [len(a) for a in self.ids[:-1]])
+            self._flat = (np.concatenate(self.ids) if self.ids else np.zeros(0, int), offsets)
+        return self._flat
+
+    def gather(self, pos: list[tuple[int, int, int]], a: int, b: int, c: int) -> np.ndarray:
+        """Token ids at index a*q + b*sep + c (NONE outside the input) for each position."""
+        flat, offsets = self.flat()
+        e = np.array([p[0] for p in pos])
+        q = np.array([p[1] for p in pos])
+        s = np.array(self.sep)[e]
+        t = a * q + b * s + c
+        ok = (t >= self.start) & (t < s)
+        got = flat[offsets[e] + np.clip(t, 0, None) * ok]
+        return np.where(ok, got, NONE)
 
     def positions(self, first: bool | None) -> list[tuple[int, int, int]]:
         """(example, position, wanted id) over the first output positions, the later ones, or
@@ -88,17 +109,19 @@ class Builder:
     @property
     def sep_pos(self) -> SOp:
         return self.once("sep_pos", lambda: Aggregate(
-            Select(tokens, Full(self.sep_token), EQ), indices, 0,
+            Select(tokens, _atom(self.sep_token), EQ), indices, 0,
             encoding=NUMERICAL).named("sep_pos"))
 
     @property
     def input_keys(self) -> Any:
         """Keys holding input tokens: no separator at or before them, past the BOS."""
         def make() -> Any:
-            seps = SelectorWidth(Select(tokens, Full(self.sep_token), EQ))
+            seps = SelectorWidth(Select(tokens, _atom(self.sep_token), EQ)).named("seps_so_far")
             before = Map(Fn("eq", (SLOT0, _const(0))), seps).named("before_sep")
-            keys = Select(before, Full(True), EQ)
-            return keys & Select(indices, Full(self.start), GE) if self.start else keys
+            keys = Select(before, _atom(True), EQ)
+            if self.start:
+                keys = keys & Select(indices, _atom(self.start), GE)
+            return keys.named("input_keys")
         return self.once("input_keys", make)
 
     def rank(self, maximise: bool) -> SOp:
@@ -142,10 +165,6 @@ class Mirror:
             counts[t] += 1
             self.prefix_count[j] = counts[t]
 
-    def gather(self, q: int, a: int, b: int, c: int) -> int:
-        t = a * q + b * self.sep + c
-        return int(self.ids[t]) if self.start <= t < self.sep else NONE
-
     def best(self, q: int, maximise: bool) -> int:
         r = self.rank[self.start:self.sep]
         cur = self.rank[q]
@@ -182,7 +201,7 @@ def _value_parts(layout: Layout, mirrors: list[Mirror], first: bool | None, end:
     for a, b, c in itertools.product(ALPHAS, BETAS, GAMMAS):
         if a == 0 and b == 0 and c < 0:
             continue
-        vals = [mirrors[e].gather(q, a, b, c) for e, q, _ in pos]
+        vals = layout.gather(pos, a, b, c).tolist()
         cost = 3 + abs(a) + abs(b) + (c != 0) * 0.5 + abs(c) * 0.01
 
         def gather(bld: Builder, a: int = a, b: int = b, c: int = c) -> SOp:
@@ -245,7 +264,9 @@ def _stop_rules(layout: Layout, mirrors: list[Mirror], first: bool | None
             return bld.step - bld.sep_pos >= c
         rules.append((3.0 + 0.1 * abs(c), f"step >= sep {c:+d}", flags, past))
     for a, b, c in ((0, 0, 1), (0, 0, 2), (0, 1, -1), (0, 0, 3)):
-        flags = [int(mirrors[e].ids[q]) == mirrors[e].gather(q, a, b, c) for e, q, _ in pos]
+        flat, offsets = layout.flat()
+        cur = flat[offsets[[e for e, _, _ in pos]] + np.array([q for _, q, _ in pos])]
+        flags = (cur == layout.gather(pos, a, b, c)).tolist()
 
         def equals(bld: Builder, a: int = a, b: int = b, c: int = c) -> SOp:
             sel = Select(indices, bld.index(a, b, c), EQ) & bld.input_keys
@@ -272,8 +293,8 @@ def _best_part(layout: Layout, mirrors: list[Mirror], first: bool | None, end: i
             final = np.where(np.array(flags, dtype=bool), end, got)
             acc = float(weights @ (final == np.array(wanted)))
             cost = vcost + rcost
-            if best is None or acc > best.acc + 1e-12 or (abs(acc - best.acc) <= 1e-12
-                                                          and cost < best.cost):
+            score = acc - PER_COST * cost
+            if best is None or score > best.acc - PER_COST * best.cost + 1e-12:
                 def build(bld: Builder, vbuild: Callable = vbuild,
                           rbuild: Callable | None = rbuild) -> SOp:
                     value = vbuild(bld)
@@ -347,6 +368,11 @@ def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, voc
                        stats={"first": first.name if first else None,
                               "rest": rest.name if rest else None,
                               "position_accuracy": acc})
+
+
+def _atom(value: Any) -> SOp:
+    """A constant select argument, printed as its plain value (`select(tokens, "<sep>", ==)`)."""
+    return Full(value, encoding=None)
 
 
 def _const(value: Any) -> Any:

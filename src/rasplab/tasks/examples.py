@@ -80,7 +80,7 @@ def parse_example(obj: Any, where: str) -> Example:
     return Example(tuple(inp), tuple(out))
 
 
-def parse_input(obj: Any, where: str) -> list:
+def parse_input_object(obj: Any, where: str) -> list:
     """Validate one decoded line of inputs to run: a JSON list of tokens, or an object with
     "input" (its "output", when present, is checked as in an examples file)."""
     if isinstance(obj, dict) and "output" in obj:
@@ -201,7 +201,7 @@ def _parse_line_by_line(lines: Iterable[str], name: str, need_output: bool,
         except RecursionError:
             raise ExamplesError(f"{where}: invalid JSON (nested too deeply)") from None
         if not need_output and not (isinstance(obj, dict) and "output" in obj):
-            inputs.append(parse_input(obj, where))
+            inputs.append(parse_input_object(obj, where))
             outputs.append(None)
             continue
         ex = parse_example(obj, where)

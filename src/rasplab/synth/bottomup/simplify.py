@@ -12,6 +12,8 @@ from typing import Any
 from rasplab.lang.ast import (
     NUMERICAL,
     Aggregate,
+    AggregateBest,
+    Causal,
     Full,
     IndicesType,
     LengthType,
@@ -189,6 +191,10 @@ def _rebuild(node: Node, done: dict[int, Node]) -> Node:
         return node._with(left=kids[0], right=kids[1])
     if isinstance(node, SelectorNot):
         return node._with(inner=kids[0])
+    if isinstance(node, AggregateBest):  # its score is its sop unless it has its own
+        return node._with(selector=kids[0], sop=kids[1], score=kids[-1])
+    if isinstance(node, Causal):
+        return node._with(sop=kids[0])
     return node
 
 

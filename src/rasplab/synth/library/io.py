@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rasplab.errors import ExamplesError
+from rasplab.errors import ExamplesError, OutputError
 from rasplab.synth.library.abstractions import to_def
 from rasplab.synth.library.compress import LearnedAbstraction
 
@@ -47,8 +47,11 @@ class Library:
 
 
 def save_library(library: Library, path: str | Path) -> None:
-    """Write a library file (JSON)."""
-    Path(path).write_text(json.dumps(library.to_json(), indent=1) + "\n")
+    """Write a library file (JSON); OutputError naming the file if it cannot be written."""
+    try:
+        Path(path).write_text(json.dumps(library.to_json(), indent=1) + "\n")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the library ({exc.strerror or exc})") from None
 
 
 def load_library(source: "Library | str | Path") -> Library:

@@ -230,12 +230,12 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 interrupted=interrupted, recognition=dreaming)
             ever |= solved_now
             reports.append(report)
-            if out is not None:
-                save_library(library, out)
             if on_iteration is not None:
                 if bar is not None:
                     bar.clear()  # the summary gets lines of its own, not the bar's
-                on_iteration(report)
+                on_iteration(report)  # shown before saving: a failed write loses no report
+            if out is not None:
+                save_library(library, out)
             if interrupted:
                 break
     except KeyboardInterrupt:
