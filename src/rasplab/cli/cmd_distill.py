@@ -272,6 +272,9 @@ def _run_user_model(args: argparse.Namespace) -> int:
                   f"{g['model_wrong_program_right']} sequences")
         if not result.solved_queries:
             print("# no program fitted every query; this is the closest found")
+        for m in result.head_matches:
+            print(f"# {m['selector']}  <->  {m['head']} (similarity {m['similarity']:.2f}, "
+                  f"{m['gain']:+.2f} over an uninformative head)")
         print(f"# report: {result.report}  ({result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.agreement >= 0.99 else 1
 

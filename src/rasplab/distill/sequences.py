@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rasplab.distill.sequence_oracle import SequenceOracle
+from rasplab.distill.whitebox import PROBE, WhiteBox, read_white_box
 from rasplab.errors import ExamplesError, RaspLabError
 from rasplab.lang import Node, evaluate
 from rasplab.lang.values import ANY
@@ -63,6 +64,16 @@ class SequenceDistillResult:
     solved_queries: bool
     report: str | None = None
     parts: dict[str, str] = field(default_factory=dict)
+    #: the search's effort: candidates in all, up to the program returned, and up to the
+    #: solution (the same count, None unless the program fits every query)
+    candidates: int = 0
+    candidates_to_program: int | None = None
+    candidates_to_solution: int | None = None
+    #: white box: whether attention guided the search, what each head looked like, and the head
+    #: behind each selector of the program
+    white_box: bool = False
+    head_priors: list[dict[str, Any]] = field(default_factory=list)
+    head_matches: list[dict[str, Any]] = field(default_factory=list)
     #: against a ground truth (--reference), on the test sequences
     truth: dict[str, Any] | None = None
     #: seconds per stage (queries, search, verification)
@@ -76,6 +87,11 @@ class SequenceDistillResult:
                 "test": self.test.to_json(), "queries": self.queries,
                 "seconds": self.seconds, "search": self.search, "model": self.model_description,
                 "solved_queries": self.solved_queries, "parts": self.parts,
+                "candidates": self.candidates,
+                "candidates_to_program": self.candidates_to_program,
+                "candidates_to_solution": self.candidates_to_solution,
+                "white_box": self.white_box, "heads": self.head_matches,
+                "head_priors": self.head_priors,
                 "ground_truth": self.truth, "timings": self.timings, "report": self.report}
 
 
@@ -252,8 +268,9 @@ def _token_name(t: Any) -> str:
 
 def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: dict | None,
                  seed: int, progress: Callable[[str], None], token_order: list[Any]
-                 ) -> tuple[Node | None, dict, bool]:
-    """One boolean program per token the model ever allows, joined into one set program."""
+                 ) -> tuple[Node | None, dict, bool, tuple[int, int | None]]:
+    """One boolean program per token the model ever allows, joined into one set program; with
+    the candidates searched in all and up to the programs returned (summed over the tokens)."""
     from rasplab.distill.set_program import join_sets
 
     xs, ys = _truncate(xs, ys)
@@ -263,6 +280,7 @@ def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: d
     parts: list[tuple[Any, Node]] = []
     names: dict[str, str] = {}
     solved = True
+    searched, to_best = 0, 0
     start = time.monotonic()
     for j, t in enumerate(tokens):
         left = budget - (time.monotonic() - start)
@@ -276,6 +294,9 @@ def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: d
             continue
         progress(f"allows {t!r}: searching ({share:.0f} s)")
         found = _engine(xs, yb, share, causal_mode, priors, seed + j)
+        searched += found.candidates
+        reached = (found.stats or {}).get("candidates_to_best")
+        to_best = None if to_best is None or reached is None else to_best + reached
         if found.program is None:
             from rasplab.lang.ast import Full
 
@@ -289,7 +310,7 @@ def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: d
         parts.append((t, found_program))
         names[str(t)] = f"{100 * found.accuracy:.1f}% of queries"
     observed = list({tuple(s) for y in ys for s in y})
-    return join_sets(parts, causal_mode, observed), names, solved
+    return join_sets(parts, causal_mode, observed), names, solved, (searched, to_best)
 
 
 # --- the pipeline ------------------------------------------------------------------------------
@@ -298,13 +319,14 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
                       n: int = 300, seed: int = 0, out_dir: str | Path | None = None,
                       progress: Callable[[str], None] | None = None,
                       where: str = "prompts",
-                      reference: Callable[[list[Any]], list[Any]] | None = None
-                      ) -> SequenceDistillResult:
+                      reference: Callable[[list[Any]], list[Any]] | None = None,
+                      white_box: bool = True) -> SequenceDistillResult:
     """Distil a sequence model queried through `prompts` (whole sequences as it saw them).
 
     `reference` (a sequence -> the right output at each position) adds ground truth: how often
     program and model are right on the test sequences, and where the model errs but the
-    program does not."""
+    program does not. `white_box=False` searches without the attention-derived selector
+    priors."""
     t0 = time.monotonic()
     say = progress or (lambda msg: None)
     rng = np.random.default_rng(seed)
@@ -335,18 +357,15 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
     in_prompts = {tuple(map(_k, p)) for p in prompts}
     weights = [1.0 if tuple(map(_k, x)) in in_prompts else VARIATION_WEIGHT for x in xs]
 
-    # white box: attention patterns as selector priors for the engine
-    priors: dict = {}
-    if oracle.predict != "next" or oracle.from_token is None:
-        try:
-            from rasplab.distill.guidance import head_priors
-
-            probe, _ = _truncate(xs[:48], ys[:48])
-            patterns = oracle.attention(probe)
-            if patterns:
-                priors, _ = head_priors(patterns, probe)
-        except Exception:
-            priors = {}
+    # white box: the heads' attention read as selector priors for the engine (a constant
+    # first token, the prompts' own <bos>, is read as the sink BOS is)
+    box = WhiteBox()
+    if white_box and (oracle.predict != "next" or oracle.from_token is None):
+        say("reading the attention heads")
+        probe, _ = _truncate(xs[: 4 * PROBE], ys[: 4 * PROBE])
+        box = read_white_box(oracle, probe, skip_first=fmt.lead is not None and oracle.bos is None)
+    priors = box.priors
+    effort: tuple[int, int | None] = (0, None)
 
     causal_mode = oracle.causal
     parts: dict[str, str] = {}
@@ -362,14 +381,15 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         program, solved, search = found.program, found.solved, "seq2seq"
         parts = {k: str(v) for k, v in (found.stats or {}).items()}
     elif oracle.predict == "next-set":
-        program, parts, solved = _search_sets(xs, ys, budget, causal_mode, priors, seed, say,
-                                              oracle.tokens)
+        program, parts, solved, effort = _search_sets(xs, ys, budget, causal_mode, priors, seed,
+                                                      say, oracle.tokens)
         search = "bottomup per token"
     else:
         tx, ty = _truncate(xs, ys) if causal_mode else (xs, ys)
         say(f"searching ({budget:.0f} s)")
         found = _engine(tx, ty, budget, causal_mode, priors, seed)
         program, solved, search = found.program, found.solved, "bottomup"
+        effort = (found.candidates, (found.stats or {}).get("candidates_to_best"))
     if program is None:
         raise RaspLabError(f"no program reproduced even one of the {len(xs)} queried "
                            f"sequences within {budget:g} s")
@@ -393,7 +413,10 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         program=program, source=_render(to_rasp, program), agreement=on_test.positions,
         sequence_agreement=on_test.sequences, test=on_test, longer=longer, queries=len(xs),
         seconds=time.monotonic() - t0, search=search,
-        model_description=oracle.description, solved_queries=bool(solved), parts=parts)
+        model_description=oracle.description, solved_queries=bool(solved), parts=parts,
+        candidates=effort[0], candidates_to_program=effort[1],
+        candidates_to_solution=effort[1] if solved else None,
+        white_box=bool(priors), head_priors=box.table, head_matches=box.pair(program))
     result.timings = {"queries": round(t_queries, 1), "search": round(t_search, 1),
                       "verification": round(time.monotonic() - t0 - t_queries - t_search, 1)}
     if reference is not None:
@@ -501,6 +524,7 @@ def write_sequence_report(result: SequenceDistillResult, out_dir: Path,
                       f" of test sequences, model on {100 * g['model_correct']:.1f}%; the model "
                       f"is wrong and the program right on {g['model_wrong_program_right']}, the "
                       f"reverse on {g['program_wrong_model_right']}."]
+    lines += _white_box_lines(result)
     if t.disagreements:
         lines += ["", "## Where they differ", ""]
         for d in t.disagreements:
@@ -509,3 +533,31 @@ def write_sequence_report(result: SequenceDistillResult, out_dir: Path,
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _white_box_lines(result: SequenceDistillResult) -> list[str]:
+    """The report's white-box section: each selector of the program beside the head that shows
+    it, and what each head looked like when the search began."""
+    lines = ["", "## Selectors and the heads that implement them", ""]
+    if result.head_matches:
+        lines += ["Similarity: 1 minus the mean total-variation distance between the head's "
+                  "attention rows (BOS's share read as selecting nothing) and the selector's. "
+                  "Gain: how much closer the head is to the selector than to attending "
+                  "everywhere or only to BOS (0: the selector is one of those).", "",
+                  "| selector | head | similarity | gain |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{m['selector']}` | `{m['head']}` | {m['similarity']:.3f} | "
+                  f"{m['gain']:.3f} |" for m in result.head_matches]
+    else:
+        lines.append("The program uses no selector, or the model's attention was not read.")
+    if result.head_priors:
+        lines += ["", "Each head's closest selector when the search began (`prior`: the cost "
+                  "discount the search gave it):", "", "| head | selector | gain | prior |",
+                  "| --- | --- | --- | --- |"]
+        lines += [f"| `{h['head']}` | `{h['selector']}` | {h['gain']:.3f} | "
+                  f"{'' if h['prior'] is None else h['prior']} |" for h in result.head_priors]
+    effort = f"{result.candidates} candidates searched"
+    if result.candidates_to_solution is not None:
+        effort += f", {result.candidates_to_solution} up to the solution"
+    lines += ["", f"Search: {effort}; attention guidance "
+                  f"{'on' if result.white_box else 'off (no head stood out, or none was read)'}."]
+    return lines

@@ -335,6 +335,9 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                        stats={"restarts": restarts, "search_examples": len(ids),
                               "candidates_to_solution":
                                   driver.found_at if driver.best_acc == 1.0 else None,
+                              # the same count for the program returned when none fits every
+                              # example (a noisy model): how soon the search reached it
+                              "candidates_to_best": driver.found_at,
                               "level": level, "bank": bank.size,
                               **({"shard": list(shard)} if shard is not None else {})})
 
