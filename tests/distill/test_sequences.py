@@ -77,3 +77,42 @@ def test_the_gpt2_fixture_distils_from_the_command_line(tmp_path: Path, capsys) 
     assert main(["run", str(tmp_path / "report" / "program.rasp"), "--json",
                  json.dumps(["<bos>", 1, 2, 3, "<sep>"])]) == 0
     assert json.loads(capsys.readouterr().out)[-1] == 3
+
+
+def _dyck2_logits(ids: list[int]) -> np.ndarray:
+    """Allowed next tokens of Dyck-2 over ( ) [ ] <bos> <eos>: openers always, the closer that
+    matches the innermost open bracket, <eos> when nothing is open."""
+    out = np.full((len(ids), 6), -5.0)
+    stack: list[int] = []
+    for q, t in enumerate(ids):
+        if t in (0, 2):
+            stack.append(t)
+        elif t in (1, 3) and stack:
+            stack.pop()
+        out[q, 0] = out[q, 2] = 5.0
+        if stack:
+            out[q, stack[-1] + 1] = 5.0
+        else:
+            out[q, 5] = 5.0
+    return out
+
+
+def test_dyck2_is_reached_through_the_innermost_open_bracket() -> None:
+    tokens = ["(", ")", "[", "]", "<bos>", "<eos>"]
+    model = FunctionModel(_dyck2_logits, "hf", 6, 6, 64, True, "dyck2")
+    rng = np.random.default_rng(3)
+    prompts = []
+    for _ in range(80):
+        word, stack = [], []
+        for _ in range(int(rng.integers(2, 12))):
+            if stack and rng.random() < 0.5:
+                word.append({"(": ")", "[": "]"}[stack.pop()])
+            else:
+                stack.append("(["[int(rng.integers(0, 2))])
+                word.append(stack[-1])
+        prompts.append(["<bos>", *word, *[{"(": ")", "[": "]"}[o] for o in stack[::-1]],
+                        "<eos>"])
+    result = distill_sequences(SequenceOracle(model, tokens, predict="next-set"), prompts,
+                               budget=30, n=60)
+    assert "aggregate_max" in result.source and result.sequence_agreement == 1.0
+    assert result.longer is not None and result.longer.sequences == 1.0

@@ -249,12 +249,15 @@ def _dedupe(xs: list[list[Any]], ys: list[list[Any]]) -> tuple[list, list]:
 
 def _engine(xs: list, ys: list, budget: float, causal: bool, priors: dict | None,
             seed: int, library: Any = None) -> Any:
+    from rasplab.synth.brackets import bracket_leaves
     from rasplab.synth.bottomup.search import search
 
     if any(v is ANY for y in ys for v in y):
         raise RaspLabError("the bottom-up engine needs every position compared")
+    vocab = sorted({t for x in xs for t in x}, key=str)
+    leaves = bracket_leaves(vocab) if causal else []
     return search(xs, ys, budget=budget, selector_priors=priors or None, seed=seed,
-                  progress=False, causal=causal)
+                  progress=False, causal=causal, leaves=leaves)
 
 
 def _token_name(t: Any) -> str:

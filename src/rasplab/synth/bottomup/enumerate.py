@@ -103,8 +103,10 @@ class Enumerator:
         return max(1, CELLS // max(1, per_row))
 
     # --- leaves ----------------------------------------------------------------------------
-    def seed(self, priors: list[tuple[Any, np.ndarray, int]] = ()) -> None:
-        """Leaves (tokens, indices, length, the all-true selector) and prior selectors."""
+    def seed(self, priors: list[tuple[Any, np.ndarray, int]] = (),
+             leaves: list[tuple[Any, int, int, np.ndarray]] = ()) -> None:
+        """Leaves (tokens, indices, length, the all-true selector), prior selectors, and given
+        s-ops as extra leaves: (node, kind, cost, values)."""
         sp, g = self.space, self.g
         for node, kind, name, values in ((tokens, sp.token_kind, "tokens", sp.tokens),
                                          (indices, NUM, "indices", sp.indices),
@@ -119,6 +121,8 @@ class Enumerator:
                       lambda i: everything)
         for node, sels, cost in priors:
             self.add_sels(cost, sels[None], lambda i, node=node: node)
+        for node, kind, cost, values in leaves:
+            self.add_sops(kind, cost, values[None], lambda i, node=node: node)
 
     # --- one level -------------------------------------------------------------------------
     def level(self, cost: int) -> None:

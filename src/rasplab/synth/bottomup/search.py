@@ -252,17 +252,38 @@ def _prior_selectors(priors: dict | None, space: Space, grammar: Grammar
     return out
 
 
+def _leaf_values(leaves: Sequence[tuple[Node, int]], space: Space
+                 ) -> list[tuple[Node, int, int, np.ndarray]]:
+    """Given s-ops evaluated on the search set: (node, kind, cost, encoded values)."""
+    from rasplab.synth.bottomup.values import BOOL, CAT, NUM, kind_of
+
+    out = []
+    for node, cost in leaves:
+        try:
+            rows = evaluate(node, space.inputs, strict=False, causal=space.causal)
+        except Exception:
+            continue
+        flat = [v for r in rows for v in r if v is not None]
+        kind = kind_of(flat)
+        if kind == CAT and any(space.encode(v, CAT) != space.encode(v, CAT) for v in flat):
+            continue  # values the search's vocabulary cannot hold
+        assert kind in (NUM, BOOL, CAT)
+        out.append((node, kind, cost, space.encode_rows(rows, kind)))
+    return out
+
+
 def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
            weights: Any = None, selector_priors: dict | None = None, seed: int = 0,
            progress: bool | None = None, search_size: int = SEARCH_SIZE,
            max_cost: int = MAX_COST, shard: tuple[int, int] | None = None,
-           causal: bool = False) -> SynthResult:
+           causal: bool = False, leaves: Sequence[tuple[Node, int]] = ()) -> SynthResult:
     """Bottom-up search with observational equivalence and goal-directed last steps.
 
     `shard=(i, n)` is one member of a parallel portfolio: its own cost variant and search set
     (see `portfolio`; `rasplab.parallel.sharded_synthesize` runs the n of them). `causal`
     searches causal programs (each selector sees keys up to its query; `length` is the
-    prefix's) and returns the program wrapped in `causal(...)`."""
+    prefix's) and returns the program wrapped in `causal(...)`. `leaves` are ready-made s-ops
+    (node, cost) offered as single steps, e.g. what a model's format makes natural."""
     start = time.monotonic()
     deadline = start + budget
     grammar = Grammar.load(weights)
@@ -297,8 +318,10 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
             driver.count = lambda base=base, enum=enum: base + enum.candidates
             try:
                 priors = _prior_selectors(selector_priors, space, grammar)
+                extra = _leaf_values(leaves, space)
                 driver.fixed = {node: cost for node, _, cost in priors}
-                enum.seed(priors)
+                driver.fixed.update({node: cost for node, _, cost, _ in extra})
+                enum.seed(priors, extra)
                 for level in range(1, max_cost + 1):
                     driver.level = level
                     if driver.accept_pending():
