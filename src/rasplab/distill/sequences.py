@@ -249,8 +249,8 @@ def _dedupe(xs: list[list[Any]], ys: list[list[Any]]) -> tuple[list, list]:
 
 def _engine(xs: list, ys: list, budget: float, causal: bool, priors: dict | None,
             seed: int, library: Any = None) -> Any:
-    from rasplab.synth.brackets import bracket_leaves
     from rasplab.synth.bottomup.search import search
+    from rasplab.synth.brackets import bracket_leaves
 
     if any(v is ANY for y in ys for v in y):
         raise RaspLabError("the bottom-up engine needs every position compared")

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from rasplab.lang.ast import NUMERICAL, Full, Map, Node, Select, SelectorWidth, SequenceMap
-from rasplab.lang.ast import aggregate_max, indices, tokens
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Full,
+    Map,
+    Node,
+    Select,
+    SelectorWidth,
+    SequenceMap,
+    aggregate_max,
+    indices,
+    tokens,
+)
 from rasplab.lang.functions import EQ, SLOT0, Fn, binary
 
 PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
