@@ -37,6 +37,10 @@ MAX_TARGETS = 24
 #: most of the keys an aggregate target may allow, on average over queries
 MAX_SHARE = 0.5
 MAX_BOOLS = 64
+#: candidate fill values per aggregate target (see `Goal._defaults`)
+MAX_DEFAULTS = 3
+#: a table needs on average this many positions per key in the search examples
+SUPPORT = 2
 #: fraction of positions an aggregate target may leave to the default
 MAX_UNREACHED = 0.5
 #: checks look at the first few (longest) examples before all of them; a candidate must get
@@ -53,8 +57,11 @@ class Target:
     cost: int
     not_allowed: np.ndarray  # float32 (B, N, N): 1 where key k's value differs from y[q]
     allowed: np.ndarray  # bool (B, N, N)
-    default_ok: np.ndarray  # bool (B, N): positions where selecting nothing gives y[q]
-    default: Any
+    #: bool (D, B, N): per candidate default, the positions where selecting nothing gives y[q]
+    default_ok: np.ndarray
+    #: the D candidate defaults (the fill values an aggregate may leave where it selects
+    #: nothing); a finished aggregate takes the one that fits best with its selector
+    defaults: tuple[Any, ...]
 
 
 class Goal:
@@ -71,7 +78,17 @@ class Goal:
         yv = space.y[NUM][space.valid]
         self.invertible = space.y_kind == NUM and not np.isnan(yv).any()
         self.y_nonzero = self.invertible and bool((np.abs(yv) > TOL).all())
-        self.tabular = len(space.y_table) <= grammar.max_table
+        #: a table may have at most this many keys: the data must support it (each key seen
+        #: at SUPPORT positions on average), so a table over an injective s-op cannot simply
+        #: memorise the output position by position
+        self.max_keys = int(space.valid.sum()) // SUPPORT
+        self.tabular = len(space.y_table) <= self.max_keys
+        #: partitions of the positions already offered as tables (a table over `tokens + 1`
+        #: says what the table over `tokens` says)
+        self.partitions: set[int] = set()
+        self._dok_cache: dict[tuple, np.ndarray] = {}
+        self._part_hash = np.random.default_rng(space.B).integers(
+            1, 2**62, size=int(space.valid.sum()), dtype=np.int64).astype(np.uint64)
         #: decision lists over boolean sub-goals, for outputs with a few distinct values
         self.split = CaseSplit(space, bank, grammar, propose)
         #: outputs that reorder the tokens: keys that sort them so
@@ -117,10 +134,31 @@ class Goal:
         same = xs[:, 1:] == xs[:, :-1]
         conflicts = (same & (ys[:, 1:] != ys[:, :-1])).any(axis=1)
         keys = (~same).sum(axis=1) + 1
-        ok = ~conflicts & (keys <= self.grammar.max_table) & (direct < 1.0)
+        ok = ~conflicts & (keys <= self.max_keys) & (direct < 1.0)
+        rows = np.nonzero(ok)[0]
+        if not len(rows):
+            return
+        prints = self._partition_prints(order[rows], same[rows])
         w = self.grammar.cost("table")
-        for i in np.nonzero(ok)[0].tolist():
-            self.propose(Candidate(partial(self.bank.node, refs[i]), cost + w, 1.0, "table"))
+        for i, p in zip(rows.tolist(), prints.tolist()):
+            if p in self.partitions:
+                continue
+            self.partitions.add(p)
+            extra = max(0, int(keys[i]) - self.grammar.table_free) // self.grammar.table_step
+            self.propose(Candidate(partial(self.bank.node, refs[i]), cost + w + extra, 1.0,
+                                   "table"))
+
+    def _partition_prints(self, order: np.ndarray, same: np.ndarray) -> np.ndarray:
+        """(m,) hashes of the partitions of the positions into equal keys, given each row's
+        stable sort `order` and where neighbours in it are equal: each position is labelled
+        with the first position of its group."""
+        m, p = order.shape
+        start = np.concatenate([np.ones((m, 1), dtype=bool), ~same], axis=1)
+        first = np.maximum.accumulate(np.where(start, np.arange(p)[None], 0), axis=1)
+        label_sorted = np.take_along_axis(order, first, axis=1)
+        label = np.empty_like(label_sorted)
+        np.put_along_axis(label, order, label_sorted, axis=1)
+        return (label.astype(np.uint64) * self._part_hash[None]).sum(axis=1)
 
     def _pair_tables(self, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
         """Two booleans that together determine the output give a two-level table."""
@@ -180,19 +218,38 @@ class Goal:
                 break
             if (values[i][sp.valid] == values[i][sp.valid][0]).all():
                 continue  # a constant needs no aggregate
-            codes = sp.y_codes[unreached[j]]
-            if len(codes):
-                top = Counter(codes.tolist()).most_common(1)[0][0]
-                default = sp.y_table[top]
-            else:
-                default = {NUM: 0, BOOL: False, CAT: None}[kind]
-            default_ok = np.zeros_like(sp.valid)
-            for b, row in enumerate(sp.outputs):
-                default_ok[b, : len(row)] = [_same(v, default) for v in row]
+            defaults = self._defaults(kind, unreached[j])
+            default_ok = np.stack([self._default_ok(d) for d in defaults])
             target = Target(refs[i], cost, (~allowed[j]).astype(np.float32), allowed[j],
-                            default_ok, default)
+                            default_ok, defaults)
             self.targets.append(target)
             self._target_vs_bank(target)
+
+    def _defaults(self, kind: int, unreached: np.ndarray) -> tuple[Any, ...]:
+        """The fill values worth trying for an aggregate of a value of `kind`: the output most
+        common where no key holds the wanted value, the outputs most common at the first and at
+        the last position (where shifts run off the input), and the kind's own default."""
+        sp = self.space
+        last = sp.y_codes[np.arange(sp.B), sp.lengths - 1]
+        picks = [sp.y_codes[unreached], sp.y_codes[:, 0], last]
+        found = [sp.y_table[Counter(c.tolist()).most_common(1)[0][0]] for c in picks if len(c)]
+        found.append({NUM: 0, BOOL: False, CAT: None}[kind])
+        out: list[Any] = []
+        for d in found:
+            if not any(_same(d, o) for o in out):
+                out.append(d)
+        out = out[:MAX_DEFAULTS]
+        return tuple(out + [out[0]] * (MAX_DEFAULTS - len(out)))
+
+    def _default_ok(self, default: Any) -> np.ndarray:
+        """(B, N) where the output is `default` (cached per value)."""
+        key = (type(default).__name__, default)
+        if key not in self._dok_cache:
+            ok = np.zeros_like(self.space.valid)
+            for b, row in enumerate(self.space.outputs):
+                ok[b, : len(row)] = [_same(v, default) for v in row]
+            self._dok_cache[key] = ok
+        return self._dok_cache[key]
 
     def _target_vs_bank(self, target: Target) -> None:
         """A new target against every selector and every eager select already known."""
@@ -212,8 +269,10 @@ class Goal:
             self._eager_selects(cost + self.grammar.cost("selector_width"), widths,
                                 [partial(self._width, r) for r in refs], self.targets)
 
-    def _scores(self, sels: np.ndarray, targets: list[Target], part: slice) -> np.ndarray:
-        """(m, T) fraction of the examples in `part` where aggregate(sel, target) is right."""
+    def _scores(self, sels: np.ndarray, targets: list[Target], part: slice,
+                which: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """(m, T) fraction of the examples in `part` where aggregate(sel, target) is right with
+        the best of the target's defaults (and, if `which`, (m, T) the index of that default)."""
         sp = self.space
         m, b, n = sels.shape[0], sels.shape[1], sp.N
         s = sels.reshape(m, b * n, n).transpose(1, 0, 2).astype(np.float32)
@@ -221,9 +280,12 @@ class Goal:
         violations = np.matmul(s, bad)  # (b*n, m, T)
         inside = (violations < 0.5).transpose(1, 2, 0).reshape(m, len(targets), b, n)
         nonempty = sels.any(axis=3)[:, None]
-        dok = np.stack([t.default_ok[part] for t in targets])[None]
-        ok = inside & (nonempty | dok) | ~sp.valid[part]
-        return ok.all(axis=3).mean(axis=2)
+        accs = []
+        for d in range(MAX_DEFAULTS):
+            dok = np.stack([t.default_ok[d, part] for t in targets])[None]
+            ok = inside & (nonempty | dok) | ~sp.valid[part]
+            accs.append(ok.all(axis=3).mean(axis=2))
+        return _best(accs, which)
 
     def _sels_vs_targets(self, cost: int, sels: np.ndarray, sel_node: Callable[[int], Any],
                          targets: list[Target], rows: np.ndarray | None = None) -> None:
@@ -237,32 +299,37 @@ class Goal:
             if not len(rows):
                 return
             sels = sels[rows]
-        accs = self._scores(sels, targets, slice(None))
+        accs, best = self._scores(sels, targets, slice(None), which=True)
         w = self.grammar.cost("aggregate")
         for j, t in zip(*np.nonzero(accs >= self.threshold)):
             target = targets[t]
             sel = sel_node(int(rows[j]))
-            self.propose(Candidate(self._aggregate_builder(sel, target),
+            self.propose(Candidate(self._aggregate_builder(sel, target, int(best[j, t])),
                                    cost + target.cost + w, float(accs[j, t]), "aggregate"))
 
-    def _aggregate_builder(self, sel: Any, target: Target) -> Callable[[], Node]:
+    def _aggregate_builder(self, sel: Any, target: Target, d: int = 0) -> Callable[[], Node]:
         def build() -> Node:
             s = sel() if callable(sel) else self.bank.node(sel)
-            return Aggregate(s, self.bank.node(target.ref), target.default,
+            return Aggregate(s, self.bank.node(target.ref), target.defaults[d],
                              encoding=CATEGORICAL)
         return build
 
     def _gather_scores(self, wi: np.ndarray, hit: np.ndarray, targets: list[Target],
-                       part: slice) -> np.ndarray:
-        """(m, T) accuracy of aggregate(select(indices, w, ==), target) from key picks `wi`."""
+                       part: slice, which: bool = False
+                       ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """(m, T) accuracy of aggregate(select(indices, w, ==), target) from key picks `wi`,
+        with the best of each target's defaults (and its index, if `which`)."""
         allowed = np.stack([t.allowed[part] for t in targets])  # (T, b, N, N)
-        dok = np.stack([t.default_ok[part] for t in targets])  # (T, b, N)
         t_idx = np.arange(len(targets))[:, None, None, None]
         b_idx = np.arange(wi.shape[1])[None, None, :, None]
         q_idx = np.arange(self.space.N)[None, None, None, :]
         picked = allowed[t_idx, b_idx, q_idx, wi[None]]  # (T, m, b, N)
-        ok = np.where(hit[None], picked, dok[:, None]) | ~self.space.valid[part]
-        return ok.all(axis=3).mean(axis=2).T
+        accs = []
+        for d in range(MAX_DEFAULTS):
+            dok = np.stack([t.default_ok[d, part] for t in targets])  # (T, b, N)
+            ok = np.where(hit[None], picked, dok[:, None]) | ~self.space.valid[part]
+            accs.append(ok.all(axis=3).mean(axis=2).T)
+        return _best(accs, which)
 
     def _node(self, item: Ref | Callable[[], Node]) -> Node:
         return item() if callable(item) else self.bank.node(item)
@@ -298,13 +365,15 @@ class Goal:
         small = self._gather_scores(wi[:, part], hit[:, part], targets, part)
         rows = np.nonzero((small >= PREFILTER_PASS).any(axis=1))[0]
         accs = np.zeros((len(values), len(targets)))
+        best = np.zeros((len(values), len(targets)), dtype=np.int64)
         if len(rows):
-            accs[rows] = self._gather_scores(wi[rows], hit[rows], targets, slice(None))
+            accs[rows], best[rows] = self._gather_scores(wi[rows], hit[rows], targets,
+                                                         slice(None), which=True)
         w_agg = self.grammar.cost("aggregate")
         for j, t in zip(*np.nonzero(accs >= self.threshold)):
             target = targets[t]
             sel = partial(self._gather, refs[int(j)])
-            self.propose(Candidate(self._aggregate_builder(sel, target),
+            self.propose(Candidate(self._aggregate_builder(sel, target, int(best[j, t])),
                                    cost + w_sel + target.cost + w_agg, float(accs[j, t]),
                                    "aggregate"))
         # select(w, indices, ==): query q picks the keys whose w is q
@@ -353,6 +422,12 @@ class Goal:
                     a, b = self.bank.node(x_ref), self.bank.node(pref)
                     return SequenceMap(binary(op), *((a, b) if x_first else (b, a)))
                 self.propose(Candidate(build, cost + pref[1] + w, 1.0, "inverse"))
+
+
+def _best(accs: list[np.ndarray], which: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """The best of several (m, T) accuracies (one per candidate default), and its index."""
+    stack = np.stack(accs)
+    return (stack.max(axis=0), stack.argmax(axis=0)) if which else stack.max(axis=0)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -223,7 +223,7 @@ def _with_table(program: Node, rows: list[list[Any]], rng: np.random.Generator,
                 token_values: Sequence[Any], grammar: Grammar) -> Node | None:
     """`Map(table, program)` sending its distinct values to random tokens, counts or booleans."""
     keys = sorted({v for row in rows for v in row}, key=repr)
-    if len(keys) < 2 or len(keys) > grammar.max_table:
+    if len(keys) < 2 or len(keys) > grammar.table_free:
         return None
     r = rng.random()
     pool = list(token_values) if r < 0.4 else [False, True] if r < 0.7 else list(range(4))
