@@ -25,6 +25,7 @@ from rasplab.lang.ast import (
     indices,
 )
 from rasplab.lang.functions import EQ, binary
+from rasplab.synth.bottomup.arith import NumericGoal
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
@@ -39,6 +40,8 @@ MAX_SHARE = 0.5
 MAX_BOOLS = 64
 #: candidate fill values per aggregate target (see `Goal._defaults`)
 MAX_DEFAULTS = 3
+#: at most this share of a table's keys may be seen at a single position of the search set
+MAX_ONCE = 0.5
 #: a table needs on average this many positions per key in the search examples
 SUPPORT = 2
 #: fraction of positions an aggregate target may leave to the default
@@ -91,6 +94,8 @@ class Goal:
             1, 2**62, size=int(space.valid.sum()), dtype=np.int64).astype(np.uint64)
         #: decision lists over boolean sub-goals, for outputs with a few distinct values
         self.split = CaseSplit(space, bank, grammar, propose)
+        #: numeric outputs: arithmetic of one number, or of a new number and a cheap one
+        self.numeric = NumericGoal(space, bank, grammar, propose)
         #: outputs that reorder the tokens: keys that sort them so
         self.sorting = SortGoal(space, bank, grammar, propose, lambda: self.threshold)
 
@@ -118,6 +123,7 @@ class Goal:
         if not np.isnan(y[sp.valid]).all():  # the output has values of this kind
             self._new_targets(kind, cost, values, refs)
         if kind == NUM:
+            self.numeric.check(cost, values, refs)
             self._eager_selects(cost, values, refs, self.targets)
             if self.invertible:
                 self._invert_binary(cost, values, refs)
@@ -134,7 +140,11 @@ class Goal:
         same = xs[:, 1:] == xs[:, :-1]
         conflicts = (same & (ys[:, 1:] != ys[:, :-1])).any(axis=1)
         keys = (~same).sum(axis=1) + 1
-        ok = ~conflicts & (keys <= self.max_keys) & (direct < 1.0)
+        # keys seen at one position only: a table of mostly such keys memorises the examples
+        edge = np.ones((len(xs), 1), dtype=bool)
+        start = np.concatenate([edge, ~same, edge], axis=1)
+        once = (start[:, :-1] & start[:, 1:]).sum(axis=1)
+        ok = ~conflicts & (keys <= self.max_keys) & (once <= keys * MAX_ONCE) & (direct < 1.0)
         rows = np.nonzero(ok)[0]
         if not len(rows):
             return
@@ -401,7 +411,8 @@ class Goal:
                      ("sub", y + values, False, None), ("mul", y / values, True, x_nonzero),
                      ("div", y * values, False, x_nonzero)]
             if self.y_nonzero:
-                wants.append(("div", values / y, True, None))
+                # y = x / p: x is y * p, never 0 where y is not
+                wants.append(("div", values / y, True, x_nonzero))
         w = self.grammar.cost("binary")
         for op, partner, x_first, rows_ok in wants:
             partner = np.where(valid, partner, 0.0)

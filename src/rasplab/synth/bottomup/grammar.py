@@ -150,8 +150,8 @@ class Grammar:
     #: a lookup table's first `table_free` entries are in the price of its production; each
     #: `table_step` entries more cost one more (a table's description grows with its size, so
     #: arithmetic or a threshold that fits wins over the table of the same values)
-    table_free: int = 12
-    table_step: int = 3
+    table_free: int = 4
+    table_step: int = 1
 
     def cost(self, name: str) -> int:
         while name not in self.weights and "." in name:

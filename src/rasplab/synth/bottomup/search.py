@@ -39,6 +39,9 @@ SLACK = 2
 #: 0.1 s, after a sort by descending index has already been proposed at the first level)
 WAIT_LEVELS = 2
 WAIT_SECONDS = 0.3
+#: (the level rule holds only for a solution at most this much dearer than the level: a large
+#: table found at once waits for the time rule, while arithmetic that says it shorter may come)
+WAIT_EXCESS = 6
 #: ... or once the wait has lasted this share of the time it took to find it, and at least
 #: WAIT_FLOOR seconds (expensive levels take tens of seconds each: nesting's program is found
 #: at level 9 after 15 s, and two more levels would double that; quick searches keep the
@@ -185,7 +188,8 @@ class Driver:
             return False
         waited = time.monotonic() - self.solution_time
         return waited >= max(WAIT_FLOOR, WAIT_SHARE * (self.solution_time - self.start)) or (
-            self.level >= self.solution_level + WAIT_LEVELS and waited >= WAIT_SECONDS)
+            self.level >= self.solution_level + WAIT_LEVELS and waited >= WAIT_SECONDS
+            and self.solution_cost <= self.level + WAIT_EXCESS)
 
     def propose(self, cand: Candidate) -> None:
         if cand.search_acc < 1.0 and cand.search_acc <= self.best_search_acc:
@@ -227,7 +231,7 @@ class Driver:
         if cand.search_acc == 1.0 and cand.how not in ("table", "pair") and self.can_refine:
             wrong = [i for i in np.nonzero(~ok)[0].tolist() if i not in self.search_ids]
             if wrong:
-                if self.solution_cost < math.inf:
+                if self.solution_cost <= cost + SLACK or self.accept_pending():
                     raise Solved  # a verified program is at hand: no need to search again
                 raise Refine(wrong[:REFINE_EXAMPLES])
 
