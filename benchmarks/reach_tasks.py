@@ -111,8 +111,8 @@ TASKS: tuple[ReachTask, ...] = (
     # --- two-argument tables -----------------------------------------------------------------
     ReachTask("repeat_by_index", "pair", ABC, _each(lambda x, i, n: x * (i % 3 + 1))),
     ReachTask("token_at_parity", "pair", ABC, _each(lambda x, i, n: f"{x}{i % 2}")),
-    ReachTask("letter_plus_index", "pair", tuple("abcde"),
-              _each(lambda x, i, n: chr(ord("a") + (ord(x) - ord("a") + i) % 5))),
+    ReachTask("letter_plus_index", "pair", tuple("abcd"),
+              _each(lambda x, i, n: chr(ord("a") + (ord(x) - ord("a") + i) % 4))),
     # --- fill values where nothing is selected -----------------------------------------------
     ReachTask("shift_right_0", "fill", SMALL, _gather(lambda i, n: i - 1, 0)),
     ReachTask("shift_left_0", "fill", SMALL, _gather(lambda i, n: i + 1, 0)),

@@ -28,7 +28,9 @@ from rasplab.lang.functions import EQ, binary
 from rasplab.synth.bottomup.arith import NumericGoal
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
+from rasplab.synth.bottomup.gather import consistent_keys, index_map, index_map_by_length
 from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.pairs import PairTables, partition_prints
 from rasplab.synth.bottomup.sorting import SortGoal
 from rasplab.synth.bottomup.split import CaseSplit
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
@@ -94,6 +96,8 @@ class Goal:
             1, 2**62, size=int(space.valid.sum()), dtype=np.int64).astype(np.uint64)
         #: decision lists over boolean sub-goals, for outputs with a few distinct values
         self.split = CaseSplit(space, bank, grammar, propose)
+        #: two few-valued s-ops whose pair determines the output
+        self.pairs = PairTables(space, bank, grammar, self.max_keys, propose)
         #: numeric outputs: arithmetic of one number, or of a new number and a cheap one
         self.numeric = NumericGoal(space, bank, grammar, propose)
         #: outputs that reorder the tokens: keys that sort them so
@@ -120,6 +124,7 @@ class Goal:
             self._tables(cost, values, refs, accs)
             if kind == BOOL:
                 self._pair_tables(cost, values, refs)
+            self.pairs.check(kind, cost, values, refs)
         if not np.isnan(y[sp.valid]).all():  # the output has values of this kind
             self._new_targets(kind, cost, values, refs)
         if kind == NUM:
@@ -148,7 +153,7 @@ class Goal:
         rows = np.nonzero(ok)[0]
         if not len(rows):
             return
-        prints = self._partition_prints(order[rows], same[rows])
+        prints = partition_prints(order[rows], same[rows], self._part_hash)
         w = self.grammar.cost("table")
         for i, p in zip(rows.tolist(), prints.tolist()):
             if p in self.partitions:
@@ -157,18 +162,6 @@ class Goal:
             extra = max(0, int(keys[i]) - self.grammar.table_free) // self.grammar.table_step
             self.propose(Candidate(partial(self.bank.node, refs[i]), cost + w + extra, 1.0,
                                    "table"))
-
-    def _partition_prints(self, order: np.ndarray, same: np.ndarray) -> np.ndarray:
-        """(m,) hashes of the partitions of the positions into equal keys, given each row's
-        stable sort `order` and where neighbours in it are equal: each position is labelled
-        with the first position of its group."""
-        m, p = order.shape
-        start = np.concatenate([np.ones((m, 1), dtype=bool), ~same], axis=1)
-        first = np.maximum.accumulate(np.where(start, np.arange(p)[None], 0), axis=1)
-        label_sorted = np.take_along_axis(order, first, axis=1)
-        label = np.empty_like(label_sorted)
-        np.put_along_axis(label, order, label_sorted, axis=1)
-        return (label.astype(np.uint64) * self._part_hash[None]).sum(axis=1)
 
     def _pair_tables(self, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
         """Two booleans that together determine the output give a two-level table."""
@@ -233,7 +226,26 @@ class Goal:
             target = Target(refs[i], cost, (~allowed[j]).astype(np.float32), allowed[j],
                             default_ok, defaults)
             self.targets.append(target)
+            self._index_map(target)
             self._target_vs_bank(target)
+
+    def _index_map(self, target: Target) -> None:
+        """`aggregate(select(indices, w, ==), target)` with `w` a function of the index read
+        off the output (see `gather`), with the first of the target's defaults that allows one."""
+        for d in range(MAX_DEFAULTS):
+            if d and _same(target.defaults[d], target.defaults[d - 1]):
+                continue
+            w = index_map(self.space, consistent_keys(self.space, target.allowed,
+                                                       target.default_ok[d]))
+            if w is None:
+                w = index_map_by_length(self.space, target.allowed, target.default_ok[d])
+            if w is None:
+                continue
+            sel = Select(indices, w, EQ)
+            cost = target.cost + self.grammar.program_cost(sel) + self.grammar.cost("aggregate")
+            self.propose(Candidate(self._aggregate_builder(lambda sel=sel: sel, target, d),
+                                   cost, 1.0, "aggregate"))
+            return
 
     def _defaults(self, kind: int, unreached: np.ndarray) -> tuple[Any, ...]:
         """The fill values worth trying for an aggregate of a value of `kind`: the output most

@@ -51,7 +51,7 @@ class UnaryOp:
     name: str
     kind: int
     out: int
-    consts: str  # which constant set: "arith", "compare", "scale", "token", "none"
+    consts: str  # which constant set: "arith", "compare", "scale", "modulus", "token", "none"
     fn: Callable[[np.ndarray, float], np.ndarray]
     op: str
     flip: bool = False
@@ -82,7 +82,7 @@ UNARY_OPS: tuple[UnaryOp, ...] = (
     UnaryOp("rsub", NUM, NUM, "arith", lambda x, c: c - x, "sub", flip=True),
     UnaryOp("mul", NUM, NUM, "scale", lambda x, c: x * c, "mul"),
     UnaryOp("div", NUM, NUM, "scale", lambda x, c: x / c, "div"),
-    UnaryOp("mod", NUM, NUM, "scale", lambda x, c: np.mod(x, c), "mod"),
+    UnaryOp("mod", NUM, NUM, "modulus", lambda x, c: np.mod(x, c), "mod"),
     UnaryOp("eq", NUM, BOOL, "compare", lambda x, c: x == c, "eq"),
     UnaryOp("lt", NUM, BOOL, "compare", lambda x, c: x < c, "lt"),
     UnaryOp("gt", NUM, BOOL, "compare", lambda x, c: x > c, "gt"),
@@ -145,6 +145,8 @@ class Grammar:
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     arith_consts: tuple[float, ...] = (1, 2)
     scale_consts: tuple[float, ...] = (2,)
+    #: remainders: parity, and the periods of index patterns (every third position, ...)
+    modulus_consts: tuple[float, ...] = (2, 3, 4)
     compare_consts: tuple[float, ...] = (0, 1, 2, 0.5)
     abstractions: tuple[Abstraction, ...] = ()
     #: a lookup table's first `table_free` entries are in the price of its production; each

@@ -126,7 +126,7 @@ class ProgramSampler:
 
     def _const(self, op: Any) -> Any:
         g = self.g
-        pool = {"arith": g.arith_consts, "scale": g.scale_consts,
+        pool = {"arith": g.arith_consts, "scale": g.scale_consts, "modulus": g.modulus_consts,
                 "compare": g.compare_consts, "token": self.token_values, "none": (None,)}
         values = list(pool[op.consts])
         if op.consts == "compare" and self.token_kind == "num":
