@@ -150,3 +150,19 @@ def test_a_polynomial_of_the_token():
     result, right = _solve(lambda xs: [x * x + 1 for x in xs], list(range(20)))
     assert result.solved and right == 1.0 and "{" not in result.source
     assert not math.isnan(result.accuracy)
+
+
+def test_causal_search_keeps_its_meaning_with_the_new_last_steps():
+    from rasplab.synth.bottomup.search import search
+
+    shift = _gather(lambda i, n: i - 1, "a")  # sees only earlier positions: causal-safe
+    xs = _inputs(list("abcd"), 48, 0, always="a")
+    result = search(xs, [shift(x) for x in xs], budget=10, progress=False, causal=True)
+    assert result.solved
+    fresh = _inputs(list("abcd"), 200, 1, always="a")
+    assert per_example(result.program, fresh, [shift(x) for x in fresh], causal=True).all()
+    # a table over 30 tokens, causal or not, is the same element-wise map
+    xs = _inputs(list(range(30)), 48, 0)
+    result = search(xs, [[_fib(x) for x in row] for row in xs], budget=10, progress=False,
+                    causal=True)
+    assert result.solved

@@ -24,11 +24,20 @@ OFFSETS = range(-3, 4)
 DIVISORS = (2, 3)
 
 
+def _unseen(space: Space) -> np.ndarray:
+    """(B, N, N) keys a query cannot select: past the input's end (or, causal, after it)."""
+    n = space.N
+    past = np.broadcast_to(np.arange(n)[None, None, :] >= space.lengths[:, None, None],
+                           (space.B, n, n))
+    if space.causal:
+        past = past | (np.arange(n)[None, None, :] > np.arange(n)[None, :, None])
+    return past
+
+
 def consistent_keys(space: Space, allowed: np.ndarray, default_ok: np.ndarray) -> np.ndarray:
     """(N, N + 1) bool: for index i, the keys k (and N: "past the end") that give the right
     output at query i of every example long enough to have one."""
-    n = space.N
-    past = np.arange(n)[None, None, :] >= space.lengths[:, None, None]  # key past this input
+    past = _unseen(space)
     ext = np.where(past, default_ok[:, :, None], allowed)  # (B, N, N)
     ext = np.concatenate([ext, default_ok[:, :, None]], axis=2)  # column N: nothing selected
     ext |= ~space.valid[:, :, None]
@@ -73,7 +82,9 @@ def index_map_by_length(space: Space, allowed: np.ndarray, default_ok: np.ndarra
     """`w` as a table over `indices` per input length (`t_n[indices] if length == n else ...`),
     for index patterns that depend on the length (interleave with the reverse), or None."""
     n = space.N
-    past = np.arange(n)[None, None, :] >= space.lengths[:, None, None]
+    if space.causal:  # `length` is the prefix's there: no pattern of the whole length
+        return None
+    past = _unseen(space)
     ext = np.where(past, default_ok[:, :, None], allowed)
     ext = np.concatenate([ext, default_ok[:, :, None]], axis=2) | ~space.valid[:, :, None]
     tables: dict[int, dict[int, int]] = {}
