@@ -89,6 +89,11 @@ def _tag(x: int) -> str:
     return "low" if x < 10 else "mid" if x < 25 else "high"
 
 
+def _scale_by_max(xs: list[int]) -> list[float]:
+    top = max(xs)
+    return [0 if top == 0 else x / top for x in xs]
+
+
 def _safe_div(a: float, b: float, at_zero: float) -> float:
     return at_zero if b == 0 else a / b
 
@@ -141,6 +146,12 @@ TASKS: tuple[ReachTask, ...] = (
     ReachTask("min_token_rest", "numeric", SMALL, _each(lambda x, i, n: min(x, n - i))),
     ReachTask("square_plus_one", "numeric", NUMS20, _each(lambda x: x * x + 1)),
     ReachTask("minus_first", "numeric", SMALL, lambda xs: [x - xs[0] for x in xs]),
+    ReachTask("triangular", "numeric", NUMS40, _each(lambda x: x * (x + 1) // 2)),
+    # --- compositions still out of reach in 10 s (see the report) ---------------------------
+    ReachTask("scale_by_max", "numeric", tuple(range(6)), _scale_by_max),
+    ReachTask("multiple_of_first", "numeric", SMALL, lambda xs: [x % xs[0] == 0 for x in xs]),
+    ReachTask("max_with_reverse", "numeric", SMALL,
+              lambda xs: [max(x, xs[len(xs) - 1 - i]) for i, x in enumerate(xs)]),
 )
 
 
