@@ -27,7 +27,7 @@ POOL = 128
 #: divisors tried for remainders and quotients
 MAX_DIVISOR = 16
 #: positions looked at before all of them (cheap rejection)
-HEAD = 48
+PROBE = 5
 #: new numbers checked against the pool at once (bounds the memory of one broadcast)
 CHUNK = 128
 
@@ -57,7 +57,8 @@ class NumericGoal:
         #: (ref, cost) and flat values of the cheapest numbers seen
         self.pool: list[tuple[Ref, int]] = []
         self.pool_values = np.zeros((0, len(self.y)))
-        self.head = min(HEAD, len(self.y))
+        #: a few positions spread over the examples, looked at before all of them
+        self.probe = np.unique(np.linspace(0, len(self.y) - 1, PROBE).astype(np.int64))
 
     def check(self, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
         if not self.active:
@@ -130,11 +131,12 @@ class NumericGoal:
         """y = x * p, min(x, p), max(x, p), or x / p and p / x guarded at zero."""
         if not len(self.pool):
             return
-        y, h = self.y, self.head
+        y, probe = self.y, self.probe
         pv = self.pool_values
+        pp, xp = pv[:, probe], xv[:, probe]
         for op in ("mul", "min", "max", "div", "rdiv"):
             cand = np.concatenate([
-                np.argwhere(self._fits(op, xv[s: s + CHUNK, None, :h], pv[None, :, :h], y[:h]))
+                np.argwhere(self._fits(op, xp[s: s + CHUNK, None], pp[None], y[probe]))
                 + [s, 0] for s in range(0, len(xv), CHUNK)])
             if not len(cand):
                 continue
@@ -170,13 +172,17 @@ class NumericGoal:
                 # the output where the divisor is zero is one value, not the quotient's
                 at = np.where(zero, y, np.inf).min(axis=-1)
                 top = np.where(zero, y, -np.inf).max(axis=-1)
-                return ok & (zero.any(axis=-1)) & ((at == top) | ~zero.any(axis=-1))
+                return ok & ((at == top) | ~zero.any(axis=-1))
         return (np.abs(got - y) <= TOL).all(axis=-1)
 
     def _value_at_zero(self, den: np.ndarray) -> Any:
+        """The output where the divisor is zero (0, Tracr's numerical default, when the search
+        examples never divide by zero: the other examples may)."""
         zero = np.abs(den) <= TOL
         vals = self.y[zero]
-        return nice(vals[0]) if len(vals) and (vals == vals[0]).all() else False
+        if not len(vals):
+            return 0
+        return nice(vals[0]) if (vals == vals[0]).all() else False
 
     def _pair_node(self, x_ref: Ref, p_ref: Ref, op: str, at_zero: Any) -> Node:
         x, p = self.bank.node(x_ref), self.bank.node(p_ref)

@@ -303,11 +303,12 @@ class Goal:
         inside = (violations < 0.5).transpose(1, 2, 0).reshape(m, len(targets), b, n)
         nonempty = sels.any(axis=3)[:, None]
         accs = []
-        for d in range(MAX_DEFAULTS):
+        slots = _slots(targets)
+        for d in slots:
             dok = np.stack([t.default_ok[d, part] for t in targets])[None]
             ok = inside & (nonempty | dok) | ~sp.valid[part]
             accs.append(ok.all(axis=3).mean(axis=2))
-        return _best(accs, which)
+        return _best(accs, np.array(slots), which)
 
     def _sels_vs_targets(self, cost: int, sels: np.ndarray, sel_node: Callable[[int], Any],
                          targets: list[Target], rows: np.ndarray | None = None) -> None:
@@ -347,11 +348,12 @@ class Goal:
         q_idx = np.arange(self.space.N)[None, None, None, :]
         picked = allowed[t_idx, b_idx, q_idx, wi[None]]  # (T, m, b, N)
         accs = []
-        for d in range(MAX_DEFAULTS):
+        slots = _slots(targets)
+        for d in slots:
             dok = np.stack([t.default_ok[d, part] for t in targets])  # (T, b, N)
             ok = np.where(hit[None], picked, dok[:, None]) | ~self.space.valid[part]
             accs.append(ok.all(axis=3).mean(axis=2).T)
-        return _best(accs, which)
+        return _best(accs, np.array(slots), which)
 
     def _node(self, item: Ref | Callable[[], Node]) -> Node:
         return item() if callable(item) else self.bank.node(item)
@@ -447,10 +449,18 @@ class Goal:
                 self.propose(Candidate(build, cost + pref[1] + w, 1.0, "inverse"))
 
 
-def _best(accs: list[np.ndarray], which: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """The best of several (m, T) accuracies (one per candidate default), and its index."""
+def _slots(targets: list[Target]) -> list[int]:
+    """The default slots worth scoring: the first, and any later one that some target fills
+    with a value of its own (slots repeat the first default when a target has fewer)."""
+    return [0] + [d for d in range(1, MAX_DEFAULTS)
+                  if any(not _same(t.defaults[d], t.defaults[0]) for t in targets)]
+
+
+def _best(accs: list[np.ndarray], slots: np.ndarray, which: bool
+          ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """The best of several (m, T) accuracies (one per default slot scored), and its slot."""
     stack = np.stack(accs)
-    return (stack.max(axis=0), stack.argmax(axis=0)) if which else stack.max(axis=0)
+    return (stack.max(axis=0), slots[stack.argmax(axis=0)]) if which else stack.max(axis=0)
 
 
 def _same(a: Any, b: Any) -> bool:
