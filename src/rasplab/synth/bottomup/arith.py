@@ -19,7 +19,7 @@ from rasplab.lang.functions import SLOT0, SLOT1, Const, Fn, binary, unary
 from rasplab.synth.bottomup.bank import Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
-from rasplab.synth.bottomup.values import NUM, Space
+from rasplab.synth.bottomup.values import BOOL, NUM, Space
 
 TOL = 1e-6
 #: cheap numbers kept as partners of the binary last steps
@@ -52,8 +52,10 @@ class NumericGoal:
     def __init__(self, space: Space, bank: Bank, grammar: Grammar,
                  propose: Callable[[Candidate], None]):
         self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
-        self.y = space.y[NUM][space.valid]
-        self.active = space.y_kind == NUM and bool(np.isfinite(self.y).all())
+        #: boolean outputs: whether one number divides another ("a multiple of the first")
+        self.boolean = space.y_kind == BOOL
+        self.y = space.y[BOOL if self.boolean else NUM][space.valid]
+        self.active = space.y_kind in (NUM, BOOL) and bool(np.isfinite(self.y).all())
         #: (ref, cost) and flat values of the cheapest numbers seen
         self.pool: list[tuple[Ref, int]] = []
         self.pool_values = np.zeros((0, len(self.y)))
@@ -70,9 +72,12 @@ class NumericGoal:
         rows = np.nonzero(varying)[0]
         xv = xv[rows]
         refs = [refs[i] for i in rows.tolist()]
-        self._affine(cost, xv, refs)
-        self._divisions(cost, xv, refs)
-        self._pairs(cost, xv, refs)
+        if self.boolean:
+            self._divides(cost, xv, refs)
+        else:
+            self._affine(cost, xv, refs)
+            self._divisions(cost, xv, refs)
+            self._pairs(cost, xv, refs)
         room = POOL - len(self.pool)
         if room > 0:
             self.pool.extend((r, cost) for r in refs[:room])
@@ -153,6 +158,35 @@ class NumericGoal:
                 w = self.grammar.cost(f"binary.{'div' if op == 'rdiv' else op}")
                 self.propose(Candidate(partial(self._pair_node, refs[i], p_ref, op, at_zero),
                                        cost + p_cost + w, 1.0, "arith"))
+
+    def _divides(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
+        """y = (x % p == 0) or (p % x == 0), for whole numbers and a divisor never 0."""
+        if not len(self.pool):
+            return
+        y, probe, pv = self.y > 0.5, self.probe, self.pool_values
+        x_whole = ((xv == np.rint(xv)) & (xv >= 0)).all(axis=1)
+        p_whole = ((pv == np.rint(pv)) & (pv >= 0)).all(axis=1)
+        w = self.grammar.cost("binary.mod") + self.grammar.cost("map.eq")
+        for flip in (False, True):  # flip: the new number is the divisor
+            num, den = (pv[None, :, probe], xv[:, None, probe]) if flip else \
+                (xv[:, None, probe], pv[None, :, probe])
+            positive = ((xv if flip else pv) > 0).all(axis=1)
+            usable = x_whole[:, None] & p_whole[None] & (
+                positive[:, None] if flip else positive[None])
+            with np.errstate(all="ignore"):
+                hit = ((np.mod(num, np.where(den > 0, den, 1)) == 0) == y[probe]).all(axis=-1)
+            for i, f in np.argwhere(hit & usable).tolist():
+                n_full, d_full = (pv[f], xv[i]) if flip else (xv[i], pv[f])
+                if not ((np.mod(n_full, d_full) == 0) == y).all():
+                    continue
+                p_ref, p_cost = self.pool[f]
+                self.propose(Candidate(partial(self._divides_node, refs[i], p_ref, flip),
+                                       cost + p_cost + w, 1.0, "arith"))
+
+    def _divides_node(self, x_ref: Ref, p_ref: Ref, flip: bool) -> Node:
+        x, p = self.bank.node(x_ref), self.bank.node(p_ref)
+        rest = SequenceMap(binary("mod"), *((p, x) if flip else (x, p)))
+        return Map(Fn.of("eq", SLOT0, 0), rest)
 
     def _fits(self, op: str, x: np.ndarray, p: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Whether `x op p == y` at every position (divisions: wherever the divisor is not 0,
