@@ -166,3 +166,14 @@ def test_causal_search_keeps_its_meaning_with_the_new_last_steps():
     result = search(xs, [[_fib(x) for x in row] for row in xs], budget=10, progress=False,
                     causal=True)
     assert result.solved
+
+
+def test_a_multiple_of_the_first_element():
+    result, right = _solve(lambda xs: [x % xs[0] == 0 for x in xs], list(range(1, 10)))
+    assert result.solved and right == 1.0 and "%" in result.source
+
+
+def test_the_larger_of_the_token_and_the_token_opposite():
+    result, right = _solve(lambda xs: [max(x, xs[len(xs) - 1 - i]) for i, x in enumerate(xs)],
+                           list(range(1, 10)))
+    assert result.solved and right == 1.0

@@ -23,6 +23,7 @@ from rasplab.lang.ast import (
     SelectorWidth,
     SequenceMap,
     indices,
+    tokens,
 )
 from rasplab.lang.functions import EQ, binary
 from rasplab.synth.bottomup.arith import NumericGoal
@@ -40,6 +41,8 @@ MAX_TARGETS = 24
 #: most of the keys an aggregate target may allow, on average over queries
 MAX_SHARE = 0.5
 MAX_BOOLS = 64
+#: targets for `max(tokens, aggregate(...))` at most
+MAX_WRAPPED = 4
 #: candidate fill values per aggregate target (see `Goal._defaults`)
 MAX_DEFAULTS = 3
 #: at most this share of a table's keys may be seen at a single position of the search set
@@ -67,6 +70,9 @@ class Target:
     #: the D candidate defaults (the fill values an aggregate may leave where it selects
     #: nothing); a finished aggregate takes the one that fits best with its selector
     defaults: tuple[Any, ...]
+    #: "max": the program is `max(tokens, aggregate(...))` (the aggregate fetches the output
+    #: where it differs from the token, and anything not above it elsewhere)
+    wrap: str | None = None
 
 
 class Goal:
@@ -96,6 +102,10 @@ class Goal:
             1, 2**62, size=int(space.valid.sum()), dtype=np.int64).astype(np.uint64)
         #: decision lists over boolean sub-goals, for outputs with a few distinct values
         self.split = CaseSplit(space, bank, grammar, propose)
+        #: "max" when the output is never below the tokens (numbers): it may be the larger of
+        #: the token and a value fetched from elsewhere
+        self.wrap = _wrap(space)
+        self.wrapped = 0
         #: two few-valued s-ops whose pair determines the output
         self.pairs = PairTables(space, bank, grammar, self.max_keys, propose)
         #: numeric outputs: arithmetic of one number, or of a new number and a cheap one
@@ -127,6 +137,8 @@ class Goal:
             self.pairs.check(kind, cost, values, refs)
         if not np.isnan(y[sp.valid]).all():  # the output has values of this kind
             self._new_targets(kind, cost, values, refs)
+            if kind == NUM and self.wrap is not None:
+                self._wrapped_targets(cost, values, refs)
         if kind == NUM:
             self.numeric.check(cost, values, refs)
             self._eager_selects(cost, values, refs, self.targets)
@@ -225,6 +237,32 @@ class Goal:
             default_ok = np.stack([self._default_ok(d) for d in defaults])
             target = Target(refs[i], cost, (~allowed[j]).astype(np.float32), allowed[j],
                             default_ok, defaults)
+            self.targets.append(target)
+            self._index_map(target)
+            self._target_vs_bank(target)
+
+    def _wrapped_targets(self, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
+        """Targets for `max(tokens, aggregate(s, v))`: where the output differs from the token,
+        the key must hold the output; elsewhere, any value not above the output (selecting
+        nothing gives 0, which leaves the token)."""
+        sp = self.space
+        if self.wrapped >= MAX_WRAPPED:
+            return
+        y, x = sp.y[NUM], sp.tokens
+        differs = (np.abs(y - x) > TOL) & sp.valid  # (B, N)
+        for i in range(len(values)):
+            if self.wrapped >= MAX_WRAPPED:
+                return
+            v = values[i]
+            exact = np.abs(v[:, None, :] - y[:, :, None]) <= TOL
+            loose = v[:, None, :] <= y[:, :, None] + TOL
+            allowed = np.where(differs[:, :, None], exact, loose) & sp.pvalid
+            if (differs & ~allowed.any(axis=2)).sum() > MAX_UNREACHED * differs.sum():
+                continue
+            dok = (np.abs(np.maximum(x, 0) - y) <= TOL) & sp.valid
+            target = Target(refs[i], cost, (~allowed).astype(np.float32), allowed,
+                            np.stack([dok] * MAX_DEFAULTS), (0,) * MAX_DEFAULTS, self.wrap)
+            self.wrapped += 1
             self.targets.append(target)
             self._index_map(target)
             self._target_vs_bank(target)
@@ -333,8 +371,11 @@ class Goal:
     def _aggregate_builder(self, sel: Any, target: Target, d: int = 0) -> Callable[[], Node]:
         def build() -> Node:
             s = sel() if callable(sel) else self.bank.node(sel)
-            return Aggregate(s, self.bank.node(target.ref), target.defaults[d],
-                             encoding=CATEGORICAL)
+            moved = Aggregate(s, self.bank.node(target.ref), target.defaults[d],
+                              encoding=CATEGORICAL)
+            if target.wrap is None:
+                return moved
+            return SequenceMap(binary(target.wrap), tokens, moved)
         return build
 
     def _gather_scores(self, wi: np.ndarray, hit: np.ndarray, targets: list[Target],
@@ -447,6 +488,17 @@ class Goal:
                     a, b = self.bank.node(x_ref), self.bank.node(pref)
                     return SequenceMap(binary(op), *((a, b) if x_first else (b, a)))
                 self.propose(Candidate(build, cost + pref[1] + w, 1.0, "inverse"))
+
+
+def _wrap(space: Space) -> str | None:
+    """"max" if a numeric output is never below numeric tokens (and differs somewhere), else
+    None."""
+    if space.token_kind != NUM or space.y_kind != NUM:
+        return None
+    y, x, valid = space.y[NUM], space.tokens, space.valid
+    if np.isnan(y[valid]).any() or (np.abs(y - x)[valid] <= TOL).all():
+        return None
+    return "max" if (y >= x - TOL)[valid].all() else None
 
 
 def _slots(targets: list[Target]) -> list[int]:
