@@ -78,9 +78,28 @@ def run_task(task, src: str, workdir: Path, n: int, fresh: int, timeout: float,
     return row
 
 
+def print_table(rows: dict[str, dict[str, dict]], labels: list[str], names: list[str],
+                timeout: float) -> None:
+    """The Markdown table: per task and tree, solved, seconds, share right on fresh inputs."""
+    print("| task | family | " + " | ".join(f"{lab}: solved, s, fresh" for lab in labels) + " |")
+    print("|" + " --- |" * (2 + len(labels)))
+    totals = {lab: 0 for lab in labels}
+    for name in names:
+        cells = []
+        for lab in labels:
+            r = rows[name][lab]
+            totals[lab] += r["solved"] and r["fresh"] == 1.0 and r["seconds"] <= timeout
+            cells.append(f"{'yes' if r['solved'] else 'no'}, {r['seconds']:.1f}, "
+                         f"{r['fresh']:.2f}")
+        family = next(iter(rows[name].values()))["family"]
+        print(f"| {name} | {family} | " + " | ".join(cells) + " |")
+    print("| **solved and right on all fresh inputs** | | " +
+          " | ".join(f"**{totals[lab]}/{len(names)}**" for lab in labels) + " |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tree", action="append", required=True, metavar="LABEL=SRC",
+    ap.add_argument("--tree", action="append", metavar="LABEL=SRC",
                     help="a source tree to run (its src folder), e.g. after=src")
     ap.add_argument("--tasks", help="comma-separated task names (default: all)")
     ap.add_argument("--n", type=int, default=48, help="examples per task")
@@ -88,7 +107,19 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", metavar="OUT", help="also write the rows as JSON")
+    ap.add_argument("--table", nargs="+", metavar="JSON",
+                    help="print one table from rows saved by earlier runs (--json) and stop")
     args = ap.parse_args()
+    if args.table:
+        rows = {}
+        for path in args.table:
+            rows.update(json.loads(Path(path).read_text()))
+        labels = list(next(iter(rows.values())))
+        names = [t.name for t in TASKS if t.name in rows]
+        print_table(rows, labels, names, args.timeout)
+        return 0
+    if not args.tree:
+        ap.error("give --tree LABEL=SRC (one or more), or --table")
     trees = [t.split("=", 1) for t in args.tree]
     names = set(args.tasks.split(",")) if args.tasks else None
     tasks = [t for t in TASKS if names is None or t.name in names]
@@ -103,22 +134,7 @@ def main() -> int:
                 print(f"{task.name:20s} {label:7s} solved={row['solved']!s:5s} "
                       f"{row['seconds']:6.2f}s fresh={row['fresh']:.3f}", file=sys.stderr,
                       flush=True)
-    labels = [lab for lab, _ in trees]
-    head = "| task | family | " + " | ".join(f"{lab}: solved, s, fresh" for lab in labels) + " |"
-    print(head)
-    print("|" + " --- |" * (2 + len(labels)))
-    totals = {lab: 0 for lab in labels}
-    for task in tasks:
-        cells = []
-        for lab in labels:
-            r = rows[task.name][lab]
-            good = r["solved"] and r["fresh"] == 1.0 and r["seconds"] <= args.timeout
-            totals[lab] += good
-            cells.append(f"{'yes' if r['solved'] else 'no'}, {r['seconds']:.1f}, "
-                         f"{r['fresh']:.2f}")
-        print(f"| {task.name} | {task.family} | " + " | ".join(cells) + " |")
-    print("| **solved and right on all fresh inputs** | | " +
-          " | ".join(f"**{totals[lab]}/{len(tasks)}**" for lab in labels) + " |")
+    print_table(rows, [lab for lab, _ in trees], [t.name for t in tasks], args.timeout)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

@@ -147,7 +147,7 @@ TASKS: tuple[ReachTask, ...] = (
     ReachTask("square_plus_one", "numeric", NUMS20, _each(lambda x: x * x + 1)),
     ReachTask("minus_first", "numeric", SMALL, lambda xs: [x - xs[0] for x in xs]),
     ReachTask("triangular", "numeric", NUMS40, _each(lambda x: x * (x + 1) // 2)),
-    # --- compositions still out of reach in 10 s (see the report) ---------------------------
+    # --- compositions the issue names: scale by the maximum, a multiple of the first, ... -----
     ReachTask("scale_by_max", "numeric", tuple(range(6)), _scale_by_max),
     ReachTask("multiple_of_first", "numeric", SMALL, lambda xs: [x % xs[0] == 0 for x in xs]),
     ReachTask("max_with_reverse", "numeric", SMALL,
