@@ -25,9 +25,9 @@ MAX_VALUES = 8
 #: at most this share of a pair table's keys may be seen at a single position
 MAX_ONCE = 0.25
 #: s-ops kept as first arguments (the cheapest found)
-POOL = 48
+POOL = 32
 #: positions looked at before all of them (cheap rejection)
-HEAD = 40
+HEAD = 24
 
 
 def dense_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
