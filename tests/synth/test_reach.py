@@ -177,3 +177,12 @@ def test_the_larger_of_the_token_and_the_token_opposite():
     result, right = _solve(lambda xs: [max(x, xs[len(xs) - 1 - i]) for i, x in enumerate(xs)],
                            list(range(1, 10)))
     assert result.solved and right == 1.0
+
+
+def test_scale_by_the_maximum_divides_guarded_where_the_maximum_is_zero():
+    def scale(xs):
+        top = max(xs)
+        return [0 if top == 0 else x / top for x in xs]
+    result, right = _solve(scale, list(range(6)))
+    assert result.solved and right == 1.0
+    assert evaluate(result.program, [[0, 0, 0], [1, 4, 2]]) == [[0, 0, 0], [0.25, 1.0, 0.5]]

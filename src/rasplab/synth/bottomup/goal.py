@@ -26,7 +26,7 @@ from rasplab.lang.ast import (
     tokens,
 )
 from rasplab.lang.functions import EQ, binary
-from rasplab.synth.bottomup.arith import NumericGoal
+from rasplab.synth.bottomup.arith import NumericGoal, guarded_div
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.gather import consistent_keys, index_map, index_map_by_length
@@ -42,7 +42,7 @@ MAX_TARGETS = 24
 MAX_SHARE = 0.5
 MAX_BOOLS = 64
 #: targets for `max(tokens, aggregate(...))` at most
-MAX_WRAPPED = 4
+MAX_WRAPPED = 6
 #: candidate fill values per aggregate target (see `Goal._defaults`)
 MAX_DEFAULTS = 3
 #: at most this share of a table's keys may be seen at a single position of the search set
@@ -70,8 +70,9 @@ class Target:
     #: the D candidate defaults (the fill values an aggregate may leave where it selects
     #: nothing); a finished aggregate takes the one that fits best with its selector
     defaults: tuple[Any, ...]
-    #: "max": the program is `max(tokens, aggregate(...))` (the aggregate fetches the output
-    #: where it differs from the token, and anything not above it elsewhere)
+    #: "max", "mul" or "div": the program is `max(tokens, aggregate(...))`, `tokens *
+    #: aggregate(...)` or `tokens / aggregate(...)` (guarded at 0): the aggregate fetches the
+    #: partner the output asks for (see `_wraps`)
     wrap: str | None = None
 
 
@@ -102,9 +103,9 @@ class Goal:
             1, 2**62, size=int(space.valid.sum()), dtype=np.int64).astype(np.uint64)
         #: decision lists over boolean sub-goals, for outputs with a few distinct values
         self.split = CaseSplit(space, bank, grammar, propose)
-        #: "max" when the output is never below the tokens (numbers): it may be the larger of
-        #: the token and a value fetched from elsewhere
-        self.wrap = _wrap(space)
+        #: numeric outputs that are numeric tokens combined with a value fetched from elsewhere
+        #: (the larger of the two, a product, a quotient): what the fetched value must be
+        self.wraps = _wraps(space)
         self.wrapped = 0
         #: two few-valued s-ops whose pair determines the output
         self.pairs = PairTables(space, bank, grammar, self.max_keys, propose)
@@ -137,7 +138,7 @@ class Goal:
             self.pairs.check(kind, cost, values, refs)
         if not np.isnan(y[sp.valid]).all():  # the output has values of this kind
             self._new_targets(kind, cost, values, refs)
-            if kind == NUM and self.wrap is not None:
+            if kind == NUM and self.wraps:
                 self._wrapped_targets(cost, values, refs)
         if kind == NUM:
             self.numeric.check(cost, values, refs)
@@ -242,30 +243,26 @@ class Goal:
             self._target_vs_bank(target)
 
     def _wrapped_targets(self, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
-        """Targets for `max(tokens, aggregate(s, v))`: where the output differs from the token,
-        the key must hold the output; elsewhere, any value not above the output (selecting
-        nothing gives 0, which leaves the token)."""
+        """Targets for `op(tokens, aggregate(s, v))`: at the positions where the output says
+        what the fetched value must be, the key must hold it; elsewhere any key will do (for
+        max, any not above the output). Selecting nothing gives 0."""
         sp = self.space
-        if self.wrapped >= MAX_WRAPPED:
-            return
-        y, x = sp.y[NUM], sp.tokens
-        differs = (np.abs(y - x) > TOL) & sp.valid  # (B, N)
         for i in range(len(values)):
-            if self.wrapped >= MAX_WRAPPED:
-                return
-            v = values[i]
-            exact = np.abs(v[:, None, :] - y[:, :, None]) <= TOL
-            loose = v[:, None, :] <= y[:, :, None] + TOL
-            allowed = np.where(differs[:, :, None], exact, loose) & sp.pvalid
-            if (differs & ~allowed.any(axis=2)).sum() > MAX_UNREACHED * differs.sum():
-                continue
-            dok = (np.abs(np.maximum(x, 0) - y) <= TOL) & sp.valid
-            target = Target(refs[i], cost, (~allowed).astype(np.float32), allowed,
-                            np.stack([dok] * MAX_DEFAULTS), (0,) * MAX_DEFAULTS, self.wrap)
-            self.wrapped += 1
-            self.targets.append(target)
-            self._index_map(target)
-            self._target_vs_bank(target)
+            for op, care, wanted, dok in self.wraps:
+                if self.wrapped >= MAX_WRAPPED:
+                    return
+                v = values[i]
+                exact = np.abs(v[:, None, :] - wanted[:, :, None]) <= TOL
+                loose = v[:, None, :] <= sp.y[NUM][:, :, None] + TOL if op == "max" else True
+                allowed = np.where(care[:, :, None], exact, loose) & sp.pvalid
+                if (care & ~allowed.any(axis=2)).sum() > MAX_UNREACHED * care.sum():
+                    continue
+                target = Target(refs[i], cost, (~allowed).astype(np.float32), allowed,
+                                np.stack([dok] * MAX_DEFAULTS), (0,) * MAX_DEFAULTS, op)
+                self.wrapped += 1
+                self.targets.append(target)
+                self._index_map(target)
+                self._target_vs_bank(target)
 
     def _index_map(self, target: Target) -> None:
         """`aggregate(select(indices, w, ==), target)` with `w` a function of the index read
@@ -375,6 +372,8 @@ class Goal:
                               encoding=CATEGORICAL)
             if target.wrap is None:
                 return moved
+            if target.wrap == "div":
+                return guarded_div(tokens, moved, 0)
             return SequenceMap(binary(target.wrap), tokens, moved)
         return build
 
@@ -490,15 +489,30 @@ class Goal:
                 self.propose(Candidate(build, cost + pref[1] + w, 1.0, "inverse"))
 
 
-def _wrap(space: Space) -> str | None:
-    """"max" if a numeric output is never below numeric tokens (and differs somewhere), else
-    None."""
+def _wraps(space: Space) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """For numeric tokens and outputs, the ways the output may be the token combined with a
+    fetched value `f`: (op, where the output pins `f` down, the `f` wanted there, where
+    fetching nothing (0) gives the output). `max(tokens, f)` when the output is never below
+    the token; `tokens * f` when it is 0 wherever the token is; `tokens / f` (0 where f is 0)
+    when it is 0 exactly where the token is."""
     if space.token_kind != NUM or space.y_kind != NUM:
-        return None
+        return []
     y, x, valid = space.y[NUM], space.tokens, space.valid
     if np.isnan(y[valid]).any() or (np.abs(y - x)[valid] <= TOL).all():
-        return None
-    return "max" if (y >= x - TOL)[valid].all() else None
+        return []
+    out = []
+    zero_y, zero_x = (np.abs(y) <= TOL) & valid, (np.abs(x) <= TOL) & valid
+    if (y >= x - TOL)[valid].all():
+        differs = (np.abs(y - x) > TOL) & valid
+        out.append(("max", differs, y, (np.abs(np.maximum(x, 0) - y) <= TOL) & valid))
+    with np.errstate(all="ignore"):
+        if not (zero_x & ~zero_y).any() and (valid & ~zero_x).any():
+            care = valid & ~zero_x
+            out.append(("mul", care, np.where(care, y / np.where(care, x, 1), 0), zero_y))
+        if (zero_x == zero_y).all() and (valid & ~zero_y).any():
+            care = valid & ~zero_y
+            out.append(("div", care, np.where(care, x / np.where(care, y, 1), 0), zero_y))
+    return out
 
 
 def _slots(targets: list[Target]) -> list[int]:
