@@ -3,8 +3,11 @@
 Working backwards from the output: a value equal to the output is an answer; a value that
 determines the output position by position gives a table; a value holding the output's values
 is an aggregate *target*, and any selector that selects only keys holding the right value (and
-some key wherever the output is not the default) finishes the program; a number `x` with a
-partner `p` already in the bank such that `x op p` is the output gives a binary last step.
+some key wherever the output is not the default) finishes the program, with the default
+chosen per selector among the fill values the output takes; a number `x` with a partner `p`
+already in the bank such that `x op p` is the output gives a binary last step. Arithmetic of
+numbers (`arith`), two-argument tables (`pairs`) and index maps read off the output (`gather`)
+are the other last steps checked here.
 """
 from __future__ import annotations
 
