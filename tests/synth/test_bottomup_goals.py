@@ -31,7 +31,11 @@ def test_dyck1_is_a_decision_list_over_prefix_goals():
     assert evaluate(parse(result.source).last, ["(()", "())("]) == [list("PPP"), list("PTFF")]
 
 
-def test_a_cheap_superset_splits_a_goal_into_a_conjunction():
+def test_a_cheap_superset_splits_a_goal_into_a_conjunction(monkeypatch):
+    from rasplab.synth.bottomup import pairs
+
+    # a two-argument table over (tokens == "a", a count) says it too: switched off here
+    monkeypatch.setattr(pairs, "MAX_VALUES", 1)
     # 1 where the token is "a" in an input of at least 4 tokens: tokens == "a", then a threshold
     rng = np.random.default_rng(0)
     xs = [list(rng.choice(list("abc"), size=int(n))) for n in rng.integers(1, 9, size=120)]
@@ -93,7 +97,7 @@ def _two_reasons(n: int, seed: int) -> tuple[list, list]:
 
 
 def test_an_aggregated_goal_is_covered_by_an_or_of_partial_witnesses(monkeypatch):
-    from rasplab.synth.bottomup import split
+    from rasplab.synth.bottomup import pairs, split
     from rasplab.synth.bottomup.search import search
 
     xs, ys = _two_reasons(120, 0)
@@ -102,6 +106,8 @@ def test_an_aggregated_goal_is_covered_by_an_or_of_partial_witnesses(monkeypatch
     # conjunction splits, which find the same program from the other side, are switched off
     monkeypatch.setattr(split, "MAX_CONJUNCTS", 0)
     monkeypatch.setattr(split, "MAX_COVER", 1)
+    # a two-argument table over (an "a" somewhere, length) says it too: switched off here
+    monkeypatch.setattr(pairs, "MAX_VALUES", 1)
     assert not search(xs, ys, budget=10, progress=False, max_cost=6).solved
     monkeypatch.setattr(split, "MAX_COVER", 4)
     result = search(xs, ys, budget=10, progress=False, max_cost=6)

@@ -148,7 +148,7 @@ class Enumerator:
         if op.consts == "token":
             return [(sp.encode(t, CAT), t) for t in sp.token_values if sp.token_kind == CAT]
         values = {"arith": g.arith_consts, "scale": g.scale_consts,
-                  "compare": g.compare_consts}[op.consts]
+                  "modulus": g.modulus_consts, "compare": g.compare_consts}[op.consts]
         if op.consts == "compare" and sp.token_kind == NUM:
             values = tuple(values) + tuple(sp.token_values)
         return [(float(c), c) for c in dict.fromkeys(values)]

@@ -51,7 +51,7 @@ class UnaryOp:
     name: str
     kind: int
     out: int
-    consts: str  # which constant set: "arith", "compare", "scale", "token", "none"
+    consts: str  # which constant set: "arith", "compare", "scale", "modulus", "token", "none"
     fn: Callable[[np.ndarray, float], np.ndarray]
     op: str
     flip: bool = False
@@ -82,7 +82,7 @@ UNARY_OPS: tuple[UnaryOp, ...] = (
     UnaryOp("rsub", NUM, NUM, "arith", lambda x, c: c - x, "sub", flip=True),
     UnaryOp("mul", NUM, NUM, "scale", lambda x, c: x * c, "mul"),
     UnaryOp("div", NUM, NUM, "scale", lambda x, c: x / c, "div"),
-    UnaryOp("mod", NUM, NUM, "scale", lambda x, c: np.mod(x, c), "mod"),
+    UnaryOp("mod", NUM, NUM, "modulus", lambda x, c: np.mod(x, c), "mod"),
     UnaryOp("eq", NUM, BOOL, "compare", lambda x, c: x == c, "eq"),
     UnaryOp("lt", NUM, BOOL, "compare", lambda x, c: x < c, "lt"),
     UnaryOp("gt", NUM, BOOL, "compare", lambda x, c: x > c, "gt"),
@@ -145,15 +145,25 @@ class Grammar:
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     arith_consts: tuple[float, ...] = (1, 2)
     scale_consts: tuple[float, ...] = (2,)
+    #: remainders: parity, and the periods of index patterns (every third position, ...)
+    modulus_consts: tuple[float, ...] = (2, 3, 4)
     compare_consts: tuple[float, ...] = (0, 1, 2, 0.5)
     abstractions: tuple[Abstraction, ...] = ()
-    #: a last-step table may have at most this many entries
-    max_table: int = 12
+    #: a lookup table's first `table_free` entries are in the price of its production; each
+    #: `table_step` entries more cost one more (a table's description grows with its size, so
+    #: arithmetic or a threshold that fits wins over the table of the same values)
+    table_free: int = 4
+    table_step: int = 1
 
     def cost(self, name: str) -> int:
         while name not in self.weights and "." in name:
             name = name.rsplit(".", 1)[0]
         return max(1, int(round(self.weights.get(name, 1))))
+
+    def table_cost(self, fn: Fn) -> int:
+        """The extra price of a lookup table beyond its production: by its total form's size."""
+        extra = table_entries(fn.data or ()) - self.table_free
+        return 0 if extra <= 0 else -(-extra // max(1, self.table_step))
 
     def program_cost(self, program: Node, fixed: dict[Node, int] | None = None) -> int:
         """The cost of a program as a DAG: each distinct node counted once, by its production.
@@ -185,7 +195,8 @@ class Grammar:
         if isinstance(node, ast.Map):
             if node.fn.op != "table":
                 return self.cost(f"map.{node.fn.op}")
-            return self.cost("map.tokens" if isinstance(node.arg, ast.TokensType) else "table")
+            base = self.cost("map.tokens" if isinstance(node.arg, ast.TokensType) else "table")
+            return base + self.table_cost(node.fn)
         if isinstance(node, ast.SequenceMap):
             return self.cost("table.pair" if node.fn.op == "ifelse" else f"binary.{node.fn.op}")
         if isinstance(node, ast.Select):
@@ -239,6 +250,27 @@ class Grammar:
 
     def to_json(self) -> str:
         return json.dumps(self.weights, indent=2, sort_keys=True)
+
+
+def table_entries(pairs: Any) -> int:
+    """The size of a table's total form (see `tables.total_table`): for numeric keys, its runs
+    of equal values in key order (one threshold each); else its keys whose value is not the
+    most common one, plus that common value."""
+    pairs = list(pairs)
+    if not pairs:
+        return 0
+    keys = [k for k, _ in pairs]
+    if all(isinstance(k, int | float) and not isinstance(k, bool) for k in keys):
+        values = [_value_key(v) for _, v in sorted(pairs, key=lambda kv: kv[0])]
+        return 1 + sum(a != b for a, b in zip(values, values[1:]))
+    counts: dict[Any, int] = {}
+    for _, v in pairs:
+        counts[_value_key(v)] = counts.get(_value_key(v), 0) + 1
+    return 1 + len(pairs) - max(counts.values())
+
+
+def _value_key(v: Any) -> tuple:
+    return (type(v).__name__, v)
 
 
 def is_prevs(node: Node) -> bool:

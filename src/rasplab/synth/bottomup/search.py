@@ -20,6 +20,7 @@ from rasplab.synth.bottomup.bank import Bank
 from rasplab.synth.bottomup.enumerate import Enumerator, TimeUp
 from rasplab.synth.bottomup.goal import Candidate, Goal
 from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.pairs import pair_table_program as two_key_table
 from rasplab.synth.bottomup.simplify import finish
 from rasplab.synth.bottomup.values import Space
 from rasplab.synth.result import SynthResult
@@ -31,6 +32,8 @@ MAX_RESTARTS = 4
 #: a small search set needs several to rule out the witnesses that fit it by chance)
 REFINE_EXAMPLES = 8
 MAX_TABLE_CHECKS = 400
+#: candidate kinds whose tables are read off all examples before they are checked
+TABLES = ("table", "pair", "table2")
 #: a verified program found ahead of the enumeration (by a last step) is accepted once the
 #: levels come within this much of its cost, so that a cheaper direct program can win first,
 SLACK = 2
@@ -39,6 +42,9 @@ SLACK = 2
 #: 0.1 s, after a sort by descending index has already been proposed at the first level)
 WAIT_LEVELS = 2
 WAIT_SECONDS = 0.3
+#: (the level rule holds only for a solution at most this much dearer than the level: a large
+#: table found at once waits for the time rule, while arithmetic that says it shorter may come)
+WAIT_EXCESS = 10
 #: ... or once the wait has lasted this share of the time it took to find it, and at least
 #: WAIT_FLOOR seconds (expensive levels take tens of seconds each: nesting's program is found
 #: at level 9 after 15 s, and two more levels would double that; quick searches keep the
@@ -185,17 +191,20 @@ class Driver:
             return False
         waited = time.monotonic() - self.solution_time
         return waited >= max(WAIT_FLOOR, WAIT_SHARE * (self.solution_time - self.start)) or (
-            self.level >= self.solution_level + WAIT_LEVELS and waited >= WAIT_SECONDS)
+            self.level >= self.solution_level + WAIT_LEVELS and waited >= WAIT_SECONDS
+            and self.solution_cost <= self.level + WAIT_EXCESS)
 
     def propose(self, cand: Candidate) -> None:
         if cand.search_acc < 1.0 and cand.search_acc <= self.best_search_acc:
             return
-        if cand.how in ("table", "pair"):
+        if cand.how in TABLES:
             if self.table_checks >= MAX_TABLE_CHECKS:
                 return
             self.table_checks += 1
             if cand.how == "table":
                 program = table_program(cand.build(), self.inputs, self.outputs, self.causal)
+            elif cand.how == "table2":
+                program = two_key_table(*cand.build(), self.inputs, self.outputs, self.causal)
             else:
                 program = pair_table_program(*cand.build(), self.inputs, self.outputs,
                                              self.causal)
@@ -212,7 +221,7 @@ class Driver:
         if acc > self.best_acc or (acc == self.best_acc and cost < self.best_cost):
             self.best, self.best_acc, self.best_cost = program, acc, cost
             self.found_at = self.count()
-        if cand.search_acc > self.best_search_acc and cand.how not in ("table", "pair"):
+        if cand.search_acc > self.best_search_acc and cand.how not in TABLES:
             self.best_search_acc = cand.search_acc
             if self.goal is not None:
                 self.goal.threshold = min(1.0, cand.search_acc + 1e-9)
@@ -224,10 +233,10 @@ class Driver:
             if cost <= self.level + SLACK:
                 raise Solved
             return  # cheaper programs may still come: accept it when the levels catch up
-        if cand.search_acc == 1.0 and cand.how not in ("table", "pair") and self.can_refine:
+        if cand.search_acc == 1.0 and cand.how not in TABLES and self.can_refine:
             wrong = [i for i in np.nonzero(~ok)[0].tolist() if i not in self.search_ids]
             if wrong:
-                if self.solution_cost < math.inf:
+                if self.solution_cost <= cost + SLACK or self.accept_pending():
                     raise Solved  # a verified program is at hand: no need to search again
                 raise Refine(wrong[:REFINE_EXAMPLES])
 

@@ -126,7 +126,7 @@ class ProgramSampler:
 
     def _const(self, op: Any) -> Any:
         g = self.g
-        pool = {"arith": g.arith_consts, "scale": g.scale_consts,
+        pool = {"arith": g.arith_consts, "scale": g.scale_consts, "modulus": g.modulus_consts,
                 "compare": g.compare_consts, "token": self.token_values, "none": (None,)}
         values = list(pool[op.consts])
         if op.consts == "compare" and self.token_kind == "num":
@@ -219,11 +219,15 @@ def _fingerprint(rows: list[list[Any]]) -> tuple:
                         else v) for v in row) for row in rows)
 
 
+#: dreamt tables send at most this many distinct values somewhere
+DREAM_TABLE = 12
+
+
 def _with_table(program: Node, rows: list[list[Any]], rng: np.random.Generator,
                 token_values: Sequence[Any], grammar: Grammar) -> Node | None:
     """`Map(table, program)` sending its distinct values to random tokens, counts or booleans."""
     keys = sorted({v for row in rows for v in row}, key=repr)
-    if len(keys) < 2 or len(keys) > grammar.max_table:
+    if len(keys) < 2 or len(keys) > DREAM_TABLE:
         return None
     r = rng.random()
     pool = list(token_values) if r < 0.4 else [False, True] if r < 0.7 else list(range(4))

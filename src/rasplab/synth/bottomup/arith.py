@@ -1,0 +1,230 @@
+"""Numeric last steps: arithmetic of one new number, or of a new number and a cheap one.
+
+A number `x` whose values the output is an affine function of (`c * x + d`), a remainder
+(`x % c`) or a quotient (`floor(x / c)`) of, with constants read off the examples, finishes the
+program at once; so does `x op p` for a cheap number `p` kept in a small pool, with `op` a
+product, a minimum, a maximum or a division guarded where the divisor is zero (taking there the
+output's own value: a compiled model's fill where a division has no value). These are the
+steps a lookup table over `x` would otherwise take, and they are cheaper and total.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable
+
+import numpy as np
+
+from rasplab.lang.ast import Map, Node, SequenceMap
+from rasplab.lang.functions import SLOT0, SLOT1, Const, Fn, binary, unary
+from rasplab.synth.bottomup.bank import Bank, Ref
+from rasplab.synth.bottomup.candidate import Candidate
+from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.values import BOOL, NUM, Space
+
+TOL = 1e-6
+#: cheap numbers kept as partners of the binary last steps
+POOL = 128
+#: divisors tried for remainders and quotients
+MAX_DIVISOR = 16
+#: positions looked at before all of them (cheap rejection)
+PROBE = 5
+#: new numbers checked against the pool at once (bounds the memory of one broadcast)
+CHUNK = 128
+
+
+def nice(v: float) -> int | float:
+    """A constant read off the examples, as an int when it is one."""
+    r = round(float(v))
+    return r if abs(v - r) <= TOL else round(float(v), 6)
+
+
+def guarded_div(x: Node, p: Node, at_zero: Any) -> Node:
+    """`at_zero if p == 0 else x / p`, evaluated without dividing by zero anywhere."""
+    zero = Map(Fn.of("eq", SLOT0, 0), p)
+    safe = SequenceMap(binary("add"), p, Map(unary("indicator"), zero))
+    quotient = SequenceMap(binary("div"), x, safe)
+    return SequenceMap(Fn("ifelse", (Const(at_zero), SLOT0, SLOT1)), zero, quotient)
+
+
+class NumericGoal:
+    """Checks new numbers against a numeric output and proposes arithmetic last steps."""
+
+    def __init__(self, space: Space, bank: Bank, grammar: Grammar,
+                 propose: Callable[[Candidate], None]):
+        self.space, self.bank, self.grammar, self.propose = space, bank, grammar, propose
+        #: boolean outputs: whether one number divides another ("a multiple of the first")
+        self.boolean = space.y_kind == BOOL
+        self.y = space.y[BOOL if self.boolean else NUM][space.valid]
+        self.active = space.y_kind in (NUM, BOOL) and bool(np.isfinite(self.y).all())
+        #: (ref, cost) and flat values of the cheapest numbers seen
+        self.pool: list[tuple[Ref, int]] = []
+        self.pool_values = np.zeros((0, len(self.y)))
+        #: a few positions spread over the examples, looked at before all of them
+        self.probe = np.unique(np.linspace(0, len(self.y) - 1, PROBE).astype(np.int64))
+
+    def check(self, cost: int, values: np.ndarray, refs: list[Ref]) -> None:
+        if not self.active:
+            return
+        xv = values[:, self.space.valid]
+        varying = np.ptp(xv, axis=1) > TOL
+        if not varying.any():
+            return
+        rows = np.nonzero(varying)[0]
+        xv = xv[rows]
+        refs = [refs[i] for i in rows.tolist()]
+        if self.boolean:
+            self._divides(cost, xv, refs)
+        else:
+            self._affine(cost, xv, refs)
+            self._divisions(cost, xv, refs)
+            self._pairs(cost, xv, refs)
+        room = POOL - len(self.pool)
+        if room > 0:
+            self.pool.extend((r, cost) for r in refs[:room])
+            self.pool_values = np.concatenate([self.pool_values, xv[:room]])
+
+    # --- one number ----------------------------------------------------------------------
+    def _affine(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
+        """y = c * x + d, with c and d from the extreme values of x."""
+        y = self.y
+        lo, hi = xv.argmin(axis=1), xv.argmax(axis=1)
+        r = np.arange(len(xv))
+        c = (y[hi] - y[lo]) / (xv[r, hi] - xv[r, lo])
+        d = y[lo] - c * xv[r, lo]
+        fits = (np.abs(c[:, None] * xv + d[:, None] - y[None]) <= TOL).all(axis=1)
+        fits &= np.abs(c) > TOL
+        for i in np.nonzero(fits)[0].tolist():
+            cc, dd = nice(c[i]), nice(d[i])
+            if cc == 1 and dd == 0:
+                continue  # the number is the output: a direct answer
+            if not np.allclose(cc * xv[i] + dd, y, atol=TOL):
+                continue
+            steps = (cc != 1) + (dd != 0)
+            self.propose(Candidate(partial(self._affine_node, refs[i], cc, dd),
+                                   cost + steps * self.grammar.cost("map"), 1.0, "arith"))
+
+    def _affine_node(self, ref: Ref, c: Any, d: Any) -> Node:
+        x = self.bank.node(ref)
+        if c != 1:
+            x = Map(Fn.of("mul", SLOT0, c), x)
+        if d != 0:
+            x = Map(Fn.of("add", SLOT0, d), x)
+        return x
+
+    def _divisions(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
+        """y = x % c or y = floor(x / c) for a whole divisor c."""
+        y = self.y
+        whole = ((xv == np.rint(xv)) & (xv >= 0)).all(axis=1)
+        if not whole.any() or not (y == np.rint(y)).all():
+            return
+        for c in range(2, MAX_DIVISOR + 1):
+            for op, got in (("mod", np.mod(xv, c)), ("floordiv", np.floor(xv / c))):
+                fits = whole & (np.abs(got - y[None]) <= TOL).all(axis=1)
+                for i in np.nonzero(fits)[0].tolist():
+                    self.propose(Candidate(partial(self._division_node, refs[i], op, c),
+                                           cost + self.grammar.cost(f"map.{op}"), 1.0,
+                                           "arith"))
+
+    def _division_node(self, ref: Ref, op: str, c: int) -> Node:
+        x = self.bank.node(ref)
+        if op == "mod":
+            return Map(Fn.of("mod", SLOT0, c), x)
+        return Map(unary("floor"), Map(Fn.of("div", SLOT0, c), x))
+
+    # --- a new number and a cheap one -----------------------------------------------------
+    def _pairs(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
+        """y = x * p, min(x, p), max(x, p), or x / p and p / x guarded at zero."""
+        if not len(self.pool):
+            return
+        y, probe = self.y, self.probe
+        pv = self.pool_values
+        pp, xp = pv[:, probe], xv[:, probe]
+        for op in ("mul", "min", "max", "div", "rdiv"):
+            cand = np.concatenate([
+                np.argwhere(self._fits(op, xp[s: s + CHUNK, None], pp[None], y[probe]))
+                + [s, 0] for s in range(0, len(xv), CHUNK)])
+            if not len(cand):
+                continue
+            full = self._fits(op, xv[cand[:, 0]], pv[cand[:, 1]], y)
+            for (i, f), good in zip(cand.tolist(), full.tolist()):
+                if not good:
+                    continue
+                at_zero = None
+                if op in ("div", "rdiv"):
+                    at_zero = self._value_at_zero(pv[f] if op == "div" else xv[i])
+                    if at_zero is False:
+                        continue
+                p_ref, p_cost = self.pool[f]
+                w = self.grammar.cost(f"binary.{'div' if op == 'rdiv' else op}")
+                self.propose(Candidate(partial(self._pair_node, refs[i], p_ref, op, at_zero),
+                                       cost + p_cost + w, 1.0, "arith"))
+
+    def _divides(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
+        """y = (x % p == 0) or (p % x == 0), for whole numbers and a divisor never 0."""
+        if not len(self.pool):
+            return
+        y, probe, pv = self.y > 0.5, self.probe, self.pool_values
+        x_whole = ((xv == np.rint(xv)) & (xv >= 0)).all(axis=1)
+        p_whole = ((pv == np.rint(pv)) & (pv >= 0)).all(axis=1)
+        w = self.grammar.cost("binary.mod") + self.grammar.cost("map.eq")
+        for flip in (False, True):  # flip: the new number is the divisor
+            num, den = (pv[None, :, probe], xv[:, None, probe]) if flip else \
+                (xv[:, None, probe], pv[None, :, probe])
+            positive = ((xv if flip else pv) > 0).all(axis=1)
+            usable = x_whole[:, None] & p_whole[None] & (
+                positive[:, None] if flip else positive[None])
+            with np.errstate(all="ignore"):
+                hit = ((np.mod(num, np.where(den > 0, den, 1)) == 0) == y[probe]).all(axis=-1)
+            for i, f in np.argwhere(hit & usable).tolist():
+                n_full, d_full = (pv[f], xv[i]) if flip else (xv[i], pv[f])
+                if not ((np.mod(n_full, d_full) == 0) == y).all():
+                    continue
+                p_ref, p_cost = self.pool[f]
+                self.propose(Candidate(partial(self._divides_node, refs[i], p_ref, flip),
+                                       cost + p_cost + w, 1.0, "arith"))
+
+    def _divides_node(self, x_ref: Ref, p_ref: Ref, flip: bool) -> Node:
+        x, p = self.bank.node(x_ref), self.bank.node(p_ref)
+        rest = SequenceMap(binary("mod"), *((p, x) if flip else (x, p)))
+        return Map(Fn.of("eq", SLOT0, 0), rest)
+
+    def _fits(self, op: str, x: np.ndarray, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Whether `x op p == y` at every position (divisions: wherever the divisor is not 0,
+        and the output takes one value wherever it is)."""
+        with np.errstate(all="ignore"):
+            if op == "mul":
+                got = x * p
+            elif op == "min":
+                got = np.minimum(x, p)
+            elif op == "max":
+                got = np.maximum(x, p)
+            else:
+                num, den = (x, p) if op == "div" else (p, x)
+                zero = np.abs(den) <= TOL
+                got = np.where(zero, y, num / np.where(zero, 1.0, den))
+                ok = (np.abs(got - y) <= TOL).all(axis=-1)
+                # the output where the divisor is zero is one value, not the quotient's
+                at = np.where(zero, y, np.inf).min(axis=-1)
+                top = np.where(zero, y, -np.inf).max(axis=-1)
+                return ok & ((at == top) | ~zero.any(axis=-1))
+        return (np.abs(got - y) <= TOL).all(axis=-1)
+
+    def _value_at_zero(self, den: np.ndarray) -> Any:
+        """The output where the divisor is zero (0, Tracr's numerical default, when the search
+        examples never divide by zero: the other examples may)."""
+        zero = np.abs(den) <= TOL
+        vals = self.y[zero]
+        if not len(vals):
+            return 0
+        return nice(vals[0]) if (vals == vals[0]).all() else False
+
+    def _pair_node(self, x_ref: Ref, p_ref: Ref, op: str, at_zero: Any) -> Node:
+        x, p = self.bank.node(x_ref), self.bank.node(p_ref)
+        if op == "div":
+            return guarded_div(x, p, at_zero)
+        if op == "rdiv":
+            return guarded_div(p, x, at_zero)
+        return SequenceMap(binary(op), x, p)
+
+
+__all__ = ["NumericGoal", "guarded_div", "nice"]
