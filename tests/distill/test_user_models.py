@@ -152,3 +152,21 @@ def test_the_command_line_refuses_bad_input_before_any_work(
         assert len(err.strip().splitlines()) == 1 and words in err, (args, err)
         assert "Traceback" not in err
     assert not (tmp_path / "report").exists()
+
+
+def test_the_api_distils_a_hooked_transformer_object_through_its_tokens() -> None:
+    """`distill(model, tokens=, bos=, classes=, prompts=)` on a HookedTransformer in memory
+    (the gt_first fixture: is each token larger than the first one?)."""
+    from rasplab.distill import distill
+    from rasplab.distill.sequence_oracle import read_sequences, read_token_list
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "lm" / "gt_first"
+    model = load_user_model(folder / "gt_first.safetensors").module
+    result = distill(model, tokens=read_token_list(folder / "tokens.json", "tokens"),
+                     bos="<bos>", classes=read_token_list(folder / "classes.json", "classes"),
+                     prompts=read_sequences(folder / "prompts.jsonl"),
+                     test=read_sequences(folder / "test.jsonl"), budget=30, n=100)
+    assert result.sequence_agreement >= 0.99
+    with pytest.raises(ExamplesError, match="context"):
+        distill(model, tokens=read_token_list(folder / "tokens.json", "tokens"), bos="<bos>",
+                max_len=100)

@@ -78,8 +78,18 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
             max_len: int | None = None, n: int = 200, budget: float = 60.0, rounds: int = 4,
             held_out: int = 1000, seed: int = 0, out_dir: str | Path | None = None,
             pool: int = 1000, library: Any = None, causal: bool | None = None,
-            progress: Callable[[str], None] | None = None) -> DistillResult:
+            progress: Callable[[str], None] | None = None, min_len: int | None = None,
+            tokens: Sequence[Any] | None = None, prompts: Sequence[Sequence[Any]] | None = None,
+            bos: Any = None, predict: str | None = None, classes: Sequence[Any] | None = None,
+            from_token: Any = None, test: Sequence[Sequence[Any]] | None = None,
+            reference: Callable[[list[Any]], list[Any]] | None = None) -> Any:
     """Distil `model` (model file, model object, Oracle or plain function) into a RASP program.
+
+    A model trained elsewhere — a TransformerLens `HookedTransformer`, a `transformers` causal
+    LM, or a path to either's files — is read through its `tokens` (in id order; `bos` at any
+    id, prepended and unseen by the program) and queried through `prompts` (whole sequences);
+    `predict`, `classes`, `from_token`, `test` and `reference` are as on the command line, and
+    the result is a `SequenceDistillResult` (see `distill_sequences`).
 
     `n` inputs are queried first; each round searches (budget split over rounds), then asks the
     model about `pool` fresh inputs and adds those where the program disagrees. The result is
@@ -90,6 +100,11 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
     causally masked). `progress` receives a line per round (queries, agreement so far). Ctrl-C
     during the search stops it and keeps the best program so far (`interrupted` is set).
     """
+    if tokens is not None or prompts is not None or _trained_elsewhere(model):
+        return _distill_sequence_model(
+            model, tokens=tokens, prompts=prompts, bos=bos, predict=predict, classes=classes,
+            from_token=from_token, test=test, reference=reference, budget=budget, n=n,
+            seed=seed, out_dir=out_dir, progress=progress, max_len=max_len, min_len=min_len)
     say = progress or (lambda line: None)
     start = time.perf_counter()
     if library is not None:  # read once (a bad file fails before any query), not every round
@@ -210,3 +225,52 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
             out.example_patterns = oracle.attention([example])
         out.report = str(write_report(out, out_dir, example))
     return out
+
+
+def _trained_elsewhere(model: Any) -> bool:
+    """A TransformerLens or `transformers` model object (not one of rasplab's own)."""
+    return hasattr(model, "run_with_cache") or (hasattr(model, "config") and
+                                                hasattr(model, "get_input_embeddings"))
+
+
+def _distill_sequence_model(model: Any, *, tokens: Sequence[Any] | None,
+                            prompts: Sequence[Sequence[Any]] | None, bos: Any,
+                            predict: str | None, classes: Sequence[Any] | None,
+                            from_token: Any, test: Sequence[Sequence[Any]] | None,
+                            reference: Callable | None, budget: float, n: int, seed: int,
+                            out_dir: str | Path | None, progress: Callable | None,
+                            max_len: int | None, min_len: int | None) -> Any:
+    """A HookedTransformer, a `transformers` model or a path to one, through its tokens."""
+    from rasplab.distill.sequence_oracle import SequenceOracle
+    from rasplab.distill.sequences import distill_sequences
+    from rasplab.distill.user_models import from_hf, from_hooked, load_user_model
+
+    if tokens is None:
+        raise RaspLabError("a model trained elsewhere needs tokens= (its tokens in id order)")
+    if isinstance(model, str | Path):
+        seq_model = load_user_model(model)
+    elif hasattr(model, "run_with_cache"):
+        seq_model = from_hooked(model)
+    elif _trained_elsewhere(model):
+        seq_model = from_hf(model)
+    else:
+        raise RaspLabError(f"tokens=/prompts= need a TransformerLens or transformers model, not "
+                           f"a {type(model).__name__}")
+    if predict is None:
+        predict = "classes" if classes is not None or seq_model.n_out != len(tokens) else "next"
+    oracle = SequenceOracle(seq_model, list(tokens), predict=predict, bos=bos,
+                            classes=list(classes) if classes is not None else None,
+                            from_token=from_token, description=seq_model.description)
+    if max_len is not None:
+        oracle.check_length(max_len, "max_len")
+    if prompts is None:  # uniform sequences over the model's own tokens
+        rng = np.random.default_rng(seed)
+        pool = [t for t in tokens if t != bos]
+        lo = max(min_len or 1, 1)
+        hi = max(max_len or min(10, oracle.max_supported_len or 10), lo)
+        prompts = [[pool[i] for i in rng.integers(0, len(pool), size=k)]
+                   for k in rng.integers(lo, hi + 1, size=n)]
+    return distill_sequences(oracle, [list(p) for p in prompts],
+                             test=[list(t) for t in test] if test is not None else None,
+                             budget=budget, n=n, seed=seed, out_dir=out_dir, progress=progress,
+                             reference=reference)
