@@ -37,10 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="at most N abstractions per compression (default 8)")
     p.add_argument("--recognition", nargs="?", const="recognition.safetensors", metavar="FILE",
                    help="add the dreaming step: a recognition model trained on dreams (in a "
-                        "worker, during the first wake phase) and refined on the solutions "
-                        "searches the tasks the plain costs do not solve in a tenth of the "
-                        "budget; saved to FILE (default recognition.safetensors) for rasplab "
-                        "synth --recognition")
+                        "worker, during the first wake phase) and refined on the solutions; "
+                        "from iteration 2 it searches the tasks the plain costs do not solve in "
+                        "a tenth of the budget; saved to FILE (default "
+                        "recognition.safetensors) for rasplab synth --recognition")
     p.add_argument("--dreams", type=int, default=1500, metavar="N",
                    help="dreams per dreaming step (default 1500)")
     p.add_argument("--corpus", action="store_true",

@@ -191,10 +191,11 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
 
     With `recognition` (True, or a path to save the model to), a worker process dreams
     `n_dreams` programs and trains a recognition model on them while the first wake phase runs
-    (once: the model is reused by every later iteration). Each wake phase gives every task a
-    tenth of its budget under the plain costs first; the tasks that fail get the rest under the
-    model's predicted costs. Each iteration ends with the dreaming step: the model is refined on
-    the solutions so far and its costs are set relative to the grammar refitted to them.
+    (once: the model is reused by every later iteration). Each iteration ends with the dreaming
+    step: the model is refined on the solutions so far and its costs are set relative to the
+    grammar refitted to them. From iteration 2, each wake phase gives every task a tenth of its
+    budget under the plain costs first; the tasks that fail get the rest under the model's
+    predicted costs.
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
@@ -215,8 +216,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 bar.reset(total=len(tasks))
             options = dict(n_examples=n_examples, seed=seed, executor=ex, journal=log,
                            task_timeout=task_timeout, bar=bar)
-            guidance: dict[str, Any] = {}
-            if trainer is None:
+            guidance: dict[str, Any] = {"guided": [], "waited": 0.0}
+            if trainer is None or it == 1:  # the model trains meanwhile: nothing to wait for
                 outcomes, interrupted = wake(tasks, library, budget=budget, **options)
             else:
                 outcomes, interrupted, guidance = _guided_wake(tasks, library, trainer,
@@ -230,6 +231,7 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
             if trainer is not None and not interrupted:
                 dreaming = {**_dreaming_phase(trainer, solutions, seed + it, recognition),
                             **guidance}
+                dreaming["waited"] = round(dreaming["waited"] + trainer.take_waited(), 2)
             solved_now = {o.task for o in outcomes if o.solved}
             report = IterationReport(
                 iteration=it, solved=len(solved_now), total=len(tasks),
@@ -308,9 +310,8 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
         merged[g.task] = TaskOutcome(g.task, best.solved, best.accuracy, q.seconds + g.seconds,
                                      q.candidates + g.candidates, best.sexpr, g.interrupted,
                                      g.error)
-    waited, trainer.waited = trainer.waited, 0.0
     return ([merged[t] for t in tasks if t in merged], interrupted,
-            {"guided": [g.task for g in guided], "waited": waited})
+            {"guided": [g.task for g in guided], "waited": trainer.take_waited()})
 
 
 def _dreaming_phase(trainer: Any, solutions: dict[str, str], seed: int,

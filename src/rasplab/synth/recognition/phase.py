@@ -29,7 +29,7 @@ REFINE_DREAMS = 400
 #: epochs of the refinement after each compression
 REFINE_EPOCHS = 2
 #: epochs the worker trains at least when asked to hurry
-MIN_EPOCHS = 3
+MIN_EPOCHS = 5
 
 
 def solved_items(solutions: dict[str, str], copies: int = COPIES, seed: int = 0
@@ -174,6 +174,11 @@ class DreamTrainer:
                        "seconds": round(time.monotonic() - start, 2),
                        "worker_epochs": self.stats.get("epochs", 0),
                        "worker_seconds": self.stats.get("seconds", 0.0)}
+
+    def take_waited(self) -> float:
+        """Seconds spent waiting for the worker since last asked (then 0)."""
+        waited, self.waited = self.waited, 0.0
+        return waited
 
     def close(self) -> None:
         """Stops the worker (if any) without waiting for it."""
