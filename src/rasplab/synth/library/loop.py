@@ -193,9 +193,9 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     `n_dreams` programs and trains a recognition model on them while the first wake phase runs
     (once: the model is reused by every later iteration). Each iteration ends with the dreaming
     step: the model is refined on the solutions so far and its costs are set relative to the
-    grammar refitted to them. From iteration 2, each wake phase gives every task a tenth of its
-    budget under the plain costs first; the tasks that fail get the rest under the model's
-    predicted costs.
+    grammar refitted to them. From iteration 2, the model's guidance goes to the tasks not
+    solved before: each gets a tenth of its budget under the plain costs first, and if that
+    fails the rest under the model's predicted costs.
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
@@ -221,7 +221,7 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 outcomes, interrupted = wake(tasks, library, budget=budget, **options)
             else:
                 outcomes, interrupted, guidance = _guided_wake(tasks, library, trainer,
-                                                               solutions, budget, options)
+                                                               solutions, ever, budget, options)
             for o in outcomes:
                 if o.solved and o.sexpr and (o.task not in solutions
                                              or len(o.sexpr) < len(solutions[o.task])):
@@ -280,16 +280,23 @@ def _abstraction_phase(solutions: dict[str, str], iterations: int, max_arity: in
 
 
 def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: dict[str, str],
-                 budget: float, options: dict[str, Any]
+                 solved_before: set[str], budget: float, options: dict[str, Any]
                  ) -> tuple[list[TaskOutcome], bool, dict[str, Any]]:
-    """The wake phase with a recognition model: every task first gets `QUICK_SHARE` of its
-    budget under the plain costs; the tasks that fail get the rest under the model's costs.
+    """The wake phase with a recognition model, spent on the tasks the plain costs miss.
 
-    The model's guidance goes where the plain grammar is slow, and the tasks it solves quickly
-    (most of them) are searched exactly as without a model, while the model still trains."""
-    quick, interrupted = wake(tasks, library, budget=budget * QUICK_SHARE, tag="quick",
-                              **options)
-    hard = [o for o in quick if not o.solved and not o.error]
+    Tasks solved in an earlier iteration are searched as without a model (the plain costs
+    found them). The others first get `QUICK_SHARE` of their budget under the plain costs (the
+    new library may make them easy); those that still fail get the rest under the model's."""
+    known = [t for t in tasks if t in solved_before]
+    first, interrupted = wake(known, library, budget=budget, **options) if known else ([], False)
+    rest = [t for t in tasks if t not in solved_before]
+    quick: list[TaskOutcome] = []
+    if rest and not interrupted:
+        quick, interrupted = wake(rest, library, budget=budget * QUICK_SHARE, tag="quick",
+                                  **options)
+    order = {t: i for i, t in enumerate(tasks)}
+    quick = sorted(first + quick, key=lambda o: order[o.task])
+    hard = [o for o in quick if o.task not in solved_before and not o.solved and not o.error]
     if interrupted or not hard:
         return quick, interrupted, {"guided": [], "waited": 0.0}
     model = trainer.model()
