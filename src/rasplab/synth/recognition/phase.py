@@ -61,29 +61,6 @@ def solution_grammar(solutions: dict[str, str]) -> Any:
     return fitted_grammar(programs)
 
 
-def dreaming_phase(tasks: Sequence[str], solutions: dict[str, str],
-                   model: RecognitionModel | None = None, *, n_dreams: int = 1500,
-                   epochs: int = 10, seed: int = 0, library: Any = None,
-                   progress: bool | None = False) -> tuple[RecognitionModel, dict[str, Any]]:
-    """Dream over the tasks' inputs and train `model` (a new one if None) on dreams + solutions,
-    all in this process (what `DreamTrainer` splits between a worker and `refine`).
-
-    With `library` (the one just learned), dreams also use its abstractions as single steps."""
-    from rasplab.tasks import get_task
-
-    start = time.monotonic()
-    solved = solved_items(solutions, seed=seed)
-    grammar = fitted_grammar(list({program: None for _, _, program in solved}))
-    dreams = dream(n_dreams, [get_task(n) for n in tasks], grammar, seed=seed,
-                   library=library, progress=progress)
-    model, stats = train_recognition(dreams, solved, TrainConfig(epochs=epochs, seed=seed),
-                                     model=model, progress=progress)
-    model.config.base_weights = dict(grammar.weights)
-    stats.update(dreams=len(dreams), solved=len(solutions),
-                 seconds=round(time.monotonic() - start, 2))
-    return model, stats
-
-
 # --- the worker ---------------------------------------------------------------------------------
 _HURRY: Any = None  # the worker's copy of the trainer's "hurry" event
 
