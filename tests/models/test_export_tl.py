@@ -91,10 +91,10 @@ def test_a_model_exported_to_transformer_lens_reads_back_with_the_same_ids():
     """to_hooked_transformer then from_hooked_transformer answers what the model answers (the
     export's BOS at id 0 and tokens from id 2 travel with it; they used to be read as tokens at
     0..V-1 and BOS at V, shifting every token)."""
+    import dataclasses
+
     from rasplab.distill.oracle import from_hooked_transformer
     from rasplab.models.export_tl import to_hooked_transformer
-
-    import dataclasses
 
     model = _model()
     torch.manual_seed(1)
