@@ -51,8 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the right output at each position (module name or path/file.py)")
     p.add_argument("--n", type=int, default=200, help="inputs to query first (default 200)")
     p.add_argument("--timeout", type=float, default=60.0, help="search budget in seconds")
-    p.add_argument("--held-out", type=int, default=1000, help="fresh inputs per length for verification, when the model takes more than "
-                        "100,000 inputs (else every input is checked)")
+    p.add_argument("--held-out", type=int, default=1000,
+                   help="fresh inputs per length for verification, when the model takes more "
+                        "than 100,000 inputs (else every input is checked)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--vocab", nargs="+",
                    help="input vocabulary of a rasplab model file that lacks it (models trained "
