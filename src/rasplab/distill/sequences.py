@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rasplab.distill.sequence_oracle import SequenceOracle
+from rasplab.distill.set_program import join_sets
 from rasplab.distill.whitebox import PROBE, WhiteBox, read_white_box
 from rasplab.errors import ExamplesError, RaspLabError
 from rasplab.lang import Node, evaluate
@@ -260,22 +261,11 @@ def _engine(xs: list, ys: list, budget: float, causal: bool, priors: dict | None
                   progress=False, causal=causal, leaves=leaves)
 
 
-def _token_name(t: Any) -> str:
-    words = {"(": "lparen", ")": "rparen", "[": "lbracket", "]": "rbracket", "{": "lbrace",
-             "}": "rbrace", "<": "lt", ">": "gt"}
-    if t in words:
-        return words[t]
-    text = "".join(c if c.isalnum() else "_" for c in str(t)).strip("_")
-    return text or "token"
-
-
 def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: dict | None,
                  seed: int, progress: Callable[[str], None], token_order: list[Any]
                  ) -> tuple[Node | None, dict, bool, tuple[int, int | None]]:
     """One boolean program per token the model ever allows, joined into one set program; with
     the candidates searched in all and up to the programs returned (summed over the tokens)."""
-    from rasplab.distill.set_program import join_sets
-
     xs, ys = _truncate(xs, ys)
     xs, ys = _dedupe(xs, ys)
     seen = {_k(t): t for y in ys for s in y for t in s}
