@@ -13,8 +13,10 @@ The ruler. Two values are the same output when
   float never equals a non-number;
 - two lists (or tuples) are compared element by element with the same ruler.
 `tol=None` compares numbers by type too (exact, no tolerance): the identity of table values.
-The call sites' settings: synthesis checks (`bottomup`) use the defaults but `strict_type=False`;
-NEAR counts bools as numbers; distillation allows 1e-6 (model outputs pass through float32).
+The call sites' settings (kept as they were when the copies were merged here): bottom-up search
+`strict_type=False` (an int output 1 matches True); NEAR also `bools_are_numbers`; distillation's
+verification `tol=1e-6, bools_are_numbers=True` (model outputs pass through float32); sequence
+distillation `tol=1e-6, strict_type=False`; table values and fill values `tol=None`.
 """
 from __future__ import annotations
 
