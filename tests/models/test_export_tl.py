@@ -85,3 +85,29 @@ def test_hooked_transformer_gives_the_same_logits() -> None:
     assert torch.allclose(got, want, atol=1e-5)
     name = "blocks.1.attn.hook_pattern"
     assert torch.allclose(cache[name], patterns[name], atol=1e-5)
+
+
+def test_a_model_exported_to_transformer_lens_reads_back_with_the_same_ids():
+    """to_hooked_transformer then from_hooked_transformer answers what the model answers (the
+    export's BOS at id 0 and tokens from id 2 travel with it; they used to be read as tokens at
+    0..V-1 and BOS at V, shifting every token)."""
+    import dataclasses
+
+    from rasplab.distill.oracle import from_hooked_transformer
+    from rasplab.models.export_tl import to_hooked_transformer
+
+    model = _model()
+    torch.manual_seed(1)
+    # four output classes (an untrained model has one until training sizes it), with weights
+    # large enough that the answers depend on the tokens
+    model.net.cfg = dataclasses.replace(model.net.cfg, n_out=4)
+    model.net.unembed = torch.nn.Linear(model.net.cfg.d_model, 4)
+    with torch.no_grad():
+        for p in model.net.parameters():
+            p.add_(2.0 * torch.randn_like(p))
+    oracle = from_hooked_transformer(to_hooked_transformer(model), vocab=model.vocab,
+                                     output_vocab=model.output_vocab, max_len=5)
+    inputs = [list(w) for w in ("abcda", "dcb", "a", "bbad", "ccccc", "dd", "badc")]
+    want = model.predict(inputs)
+    assert len({t for w in want for t in w}) > 1
+    assert oracle(inputs) == want

@@ -51,7 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the right output at each position (module name or path/file.py)")
     p.add_argument("--n", type=int, default=200, help="inputs to query first (default 200)")
     p.add_argument("--timeout", type=float, default=60.0, help="search budget in seconds")
-    p.add_argument("--held-out", type=int, default=1000, help="fresh inputs for verification")
+    p.add_argument("--held-out", type=int, default=1000,
+                   help="fresh inputs per length for verification, when the model takes more "
+                        "than 100,000 inputs (else every input is checked)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--vocab", nargs="+",
                    help="input vocabulary of a rasplab model file that lacks it (models trained "
@@ -147,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         v = result.verification
         print(result.source.rstrip())
-        print(f"# agreement with the model on {v.n} held-out inputs: {100 * v.agreement:.1f}%")
+        how = "every input up to its length" if v.method == "exhaustive" else \
+            f"{v.n} fresh inputs, stratified by length"
+        print(f"# agreement with the model on {how}: {100 * v.agreement:.1f}%")
         if v.program_correct is not None:
             print(f"# ground truth: program {100 * v.program_correct:.1f}%, "
                   f"model {100 * (v.model_correct or 0):.1f}%")

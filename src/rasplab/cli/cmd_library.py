@@ -42,10 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compress-iterations", type=int, default=8, metavar="N",
                    help="at most N abstractions per compression (default 8)")
     p.add_argument("--recognition", nargs="?", const="recognition.safetensors", metavar="FILE",
-                   help="add the dreaming step: after each compression train a recognition "
-                        "model on dreams and solutions, whose predicted production costs order "
-                        "the next wake phase; saved to FILE (default recognition.safetensors) "
-                        "for rasplab synth --recognition")
+                   help="add the dreaming step: a recognition model trained on dreams (in a "
+                        "worker, during the first wake phase) and refined on the solutions; "
+                        "from iteration 2 it searches the unsolved tasks the plain costs do not "
+                        "solve in a tenth of the budget; saved to FILE (default "
+                        "recognition.safetensors) for rasplab synth --recognition")
     p.add_argument("--dreams", type=int, default=1500, metavar="N",
                    help="dreams per dreaming step (default 1500)")
     p.add_argument("--corpus", action="store_true",
@@ -92,8 +93,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {d}")
         if r.recognition:
             rec = r.recognition
-            print(f"  dreaming: {rec['dreams']} dreams + {rec['solved']} solutions, "
-                  f"{rec['epochs']} epochs, loss {rec['loss']:.3f}, {rec['seconds']:.1f} s")
+            guided = f"; guided {len(rec['guided'])} tasks" if rec.get("guided") else ""
+            waited = f" (waited {rec['waited']:.1f} s for the model)" if rec.get("waited") else ""
+            print(f"  dreaming: {rec['dreams']} dreams ({rec['worker_epochs']} epochs in a "
+                  f"worker) + {rec['solved']} solutions, loss {rec['loss'] or 0:.3f}, "
+                  f"{rec['seconds']:.1f} s{guided}{waited}")
         sys.stdout.flush()
     with executor_from_args(args) as executor:
         reports, _ = learn(tasks, budget=args.budget, iterations=args.iterations,

@@ -141,15 +141,32 @@ def from_function(fn: Callable[[list[Any]], list[Any]], vocab: Sequence[Any],
                   max_len=max_len, min_len=min_len, task=task, description="Python function")
 
 
-def from_hooked_transformer(model: Any, vocab: Sequence[Any], output_vocab: Sequence[Any],
-                            max_len: int, bos_id: int | None = None,
-                            task: str | None = None) -> Oracle:
-    """A TransformerLens `HookedTransformer` whose input ids index `vocab` (BOS id `bos_id`,
-    by default len(vocab)) and whose argmax logits index `output_vocab`."""
+def from_hooked_transformer(model: Any, vocab: Sequence[Any],
+                            output_vocab: Sequence[Any] | None = None, max_len: int | None = None,
+                            bos_id: int | None = None, task: str | None = None) -> Oracle:
+    """A TransformerLens `HookedTransformer` whose argmax logits index `output_vocab`.
+
+    A model exported by rasplab (`to_hooked_transformer`) carries its id convention
+    (`rasplab_tokens`: tokens in id order, with `"<bos>"`) and output names, and they are used;
+    otherwise input ids index `vocab` and BOS is `bos_id` (by default len(vocab))."""
     import torch
 
-    ids = {t: i for i, t in enumerate(vocab)}
-    bos = len(vocab) if bos_id is None else bos_id
+    layout = getattr(model, "rasplab_tokens", None)
+    if layout is not None and bos_id is None:
+        ids = {t: i for i, t in enumerate(layout) if t in set(vocab)}
+        missing = [t for t in vocab if t not in ids]
+        if missing:
+            raise RaspLabError(f"tokens {missing!r} are not in the exported model's vocabulary")
+        bos = layout.index("<bos>")
+    else:
+        ids = {t: i for i, t in enumerate(vocab)}
+        bos = len(vocab) if bos_id is None else bos_id
+    if output_vocab is None:
+        output_vocab = getattr(model, "rasplab_outputs", None)
+        if output_vocab is None:
+            raise RaspLabError("output_vocab= is needed: the model does not name its outputs")
+    if max_len is None:
+        max_len = int(model.cfg.n_ctx) - 1
 
     def encode(xs: list[list[Any]]) -> list[torch.Tensor]:
         out = []

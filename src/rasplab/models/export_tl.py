@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from rasplab.models.trained import TrainedModel
+from rasplab.models.transformer import BOS, PAD
 
 
 def tl_config(model: TrainedModel) -> dict[str, Any]:
@@ -51,6 +52,16 @@ def to_transformer_lens_state(model: TrainedModel) -> tuple[dict[str, Any],
     return tl_config(model), {k: v.detach().clone().contiguous() for k, v in sd.items()}
 
 
+def token_ids(model: TrainedModel) -> list[Any]:
+    """The exported model's input tokens in id order (`"<bos>"`, `"<pad>"` where the model keeps
+    them): what `rasplab distill --tokens` and `from_hooked_transformer` read the ids with."""
+    names: list[Any] = [None] * model.net.cfg.n_tokens
+    names[BOS], names[PAD] = "<bos>", "<pad>"
+    for t in model.vocab:
+        names[model.token_id(t)] = t
+    return [f"<unused{i}>" if t is None else t for i, t in enumerate(names)]
+
+
 def to_hooked_transformer(model: TrainedModel) -> Any:
     """A TransformerLens HookedTransformer with this model's weights (needs transformer-lens<4)."""
     try:
@@ -67,4 +78,7 @@ def to_hooked_transformer(model: TrainedModel) -> Any:
     absent = [k for k in missing if not k.endswith(("mask", "IGNORE"))]
     if absent or unexpected:
         raise RuntimeError(f"TransformerLens layout changed: missing {absent}, extra {unexpected}")
+    # the id convention travels with the model: `from_hooked_transformer` reads it back
+    tl.rasplab_tokens = token_ids(model)
+    tl.rasplab_outputs = list(model.output_vocab)
     return tl.eval()

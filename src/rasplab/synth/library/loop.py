@@ -22,6 +22,8 @@ from rasplab.synth.library.corpus import program_to_sexpr
 from rasplab.synth.library.io import Library, save_library
 
 N_EXAMPLES = 100
+#: with a recognition model, the share of a task's budget searched first under the plain costs
+QUICK_SHARE = 0.1
 
 
 @dataclass
@@ -118,20 +120,23 @@ def _fingerprint(library: Library, budget: float, n_examples: int, seed: int,
 def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int = N_EXAMPLES,
          seed: int = 0, executor: Executor | None = None, journal: Journal | None = None,
          task_timeout: float | None = None, bar: Any = None,
-         solver: Callable[..., TaskOutcome] | None = None, recognition: Any = None
+         solver: Callable[..., TaskOutcome] | None = None, recognition: Any = None,
+         budgets: dict[str, float] | None = None, tag: str = ""
          ) -> tuple[list[TaskOutcome], bool]:
     """Search every task on `executor` (default: in this process); outcomes in task order, and
     whether Ctrl-C cut the phase short.
 
     A task that raises, overruns `task_timeout` (default 2 x budget + 60 s) twice or whose
     worker dies twice is reported unsolved with its `error`. With a `journal`, finished tasks
-    are written as they finish and read back instead of searched again.
+    are written as they finish and read back instead of searched again. `budgets` gives some
+    tasks their own budget (`tag` then names the phase in the journal keys).
     """
     ex = executor if executor is not None else InlineExecutor()
     timeout = task_timeout if task_timeout is not None else 2 * budget + 60
-    prefix = _fingerprint(library, budget, n_examples, seed, recognition) + ":"
-    jobs = [task_job(name, library, budget, n_examples, seed, timeout, prefix + name, solver,
-                     recognition) for name in tasks]
+    prefix = tag + _fingerprint(library, budget, n_examples, seed, recognition) + ":"
+    own = budgets or {}
+    jobs = [task_job(name, library, own.get(name, budget), n_examples, seed, timeout,
+                     prefix + name, solver, recognition) for name in tasks]
     outcomes: dict[str, TaskOutcome] = {}
     interrupted = False
     finished = lambda r: not (r.ok and r.value.interrupted)  # noqa: E731 - else search again
@@ -184,9 +189,13 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     searched (keeping its best program), compresses what was solved so far, reports that
     partial iteration, and saves the library.
 
-    With `recognition` (True, or a path to save the model to), each iteration ends with the
-    dreaming step: `n_dreams` dreams plus the solutions so far train a recognition model whose
-    predicted production costs order the next wake phase (wake, abstraction, dreaming, wake).
+    With `recognition` (True, or a path to save the model to), a worker process dreams
+    `n_dreams` programs and trains a recognition model on them while the first wake phase runs
+    (once: the model is reused by every later iteration). Each iteration ends with the dreaming
+    step: the model is refined on the solutions so far and its costs are set relative to the
+    grammar refitted to them. From iteration 2, the model's guidance goes to the tasks not
+    solved before: each gets a tenth of its budget under the plain costs first, and if that
+    fails the rest under the model's predicted costs.
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
@@ -195,26 +204,34 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     ever: set[str] = set(solutions)
     ex = executor if executor is not None else make_executor(workers)
     log = Journal(journal) if journal is not None else None
-    model = None
+    trainer = None
+    if recognition:  # dreams and training overlap the first wake phase
+        from rasplab.synth.recognition.phase import DreamTrainer
+        trainer = DreamTrainer(tasks, n_dreams, seed)
     try:
         for it in range(1, iterations + 1):
             start = time.monotonic()
             if bar is not None:
                 bar.set_description(f"library iteration {it}/{iterations}", refresh=False)
                 bar.reset(total=len(tasks))
-            outcomes, interrupted = wake(tasks, library, budget=budget, n_examples=n_examples,
-                                         seed=seed, executor=ex, journal=log,
-                                         task_timeout=task_timeout, bar=bar,
-                                         recognition=model)
+            options = dict(n_examples=n_examples, seed=seed, executor=ex, journal=log,
+                           task_timeout=task_timeout, bar=bar)
+            guidance: dict[str, Any] = {"guided": [], "waited": 0.0}
+            if trainer is None or it == 1:  # the model trains meanwhile: nothing to wait for
+                outcomes, interrupted = wake(tasks, library, budget=budget, **options)
+            else:
+                outcomes, interrupted, guidance = _guided_wake(tasks, library, trainer,
+                                                               solutions, ever, budget, options)
             for o in outcomes:
                 if o.solved and o.sexpr and (o.task not in solutions
                                              or len(o.sexpr) < len(solutions[o.task])):
                     solutions[o.task] = o.sexpr
             library, ratio = _abstraction_phase(solutions, compress_iterations, max_arity)
             dreaming: dict[str, Any] = {}
-            if recognition and not interrupted:
-                model, dreaming = _dreaming_phase(tasks, solutions, model, n_dreams, seed + it,
-                                                  recognition, library)
+            if trainer is not None and not interrupted:
+                dreaming = {**_dreaming_phase(trainer, solutions, seed + it, recognition),
+                            **guidance}
+                dreaming["waited"] = round(dreaming["waited"] + trainer.take_waited(), 2)
             solved_now = {o.task for o in outcomes if o.solved}
             report = IterationReport(
                 iteration=it, solved=len(solved_now), total=len(tasks),
@@ -243,6 +260,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     finally:
         if bar is not None:
             bar.close()
+        if trainer is not None:
+            trainer.close()
         if executor is None:
             ex.close()
     if out is not None:
@@ -260,19 +279,57 @@ def _abstraction_phase(solutions: dict[str, str], iterations: int, max_arity: in
     return Library(result.abstractions, dict(solutions)), result.ratio
 
 
-def _dreaming_phase(tasks: list[str], solutions: dict[str, str], model: Any, n_dreams: int,
-                    seed: int, recognition: bool | str | Path, library: Library | None = None
-                    ) -> tuple[Any, dict[str, Any]]:
-    """Train the recognition model on dreams (from the grammar and the new library) and
-    solutions; save it when given a path."""
-    from rasplab.synth.recognition.phase import dreaming_phase
+def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: dict[str, str],
+                 solved_before: set[str], budget: float, options: dict[str, Any]
+                 ) -> tuple[list[TaskOutcome], bool, dict[str, Any]]:
+    """The wake phase with a recognition model, spent on the tasks the plain costs miss.
 
-    model, stats = dreaming_phase(tasks, solutions, model, n_dreams=n_dreams, seed=seed,
-                                  library=library)
+    Tasks solved in an earlier iteration are searched as without a model (the plain costs
+    found them). The others first get `QUICK_SHARE` of their budget under the plain costs (the
+    new library may make them easy); those that still fail get the rest under the model's."""
+    known = [t for t in tasks if t in solved_before]
+    first, interrupted = wake(known, library, budget=budget, **options) if known else ([], False)
+    rest = [t for t in tasks if t not in solved_before]
+    quick: list[TaskOutcome] = []
+    if rest and not interrupted:
+        quick, interrupted = wake(rest, library, budget=budget * QUICK_SHARE, tag="quick",
+                                  **options)
+    order = {t: i for i, t in enumerate(tasks)}
+    quick = sorted(first + quick, key=lambda o: order[o.task])
+    hard = [o for o in quick if o.task not in solved_before and not o.solved and not o.error]
+    if interrupted or not hard:
+        return quick, interrupted, {"guided": [], "waited": 0.0}
+    model = trainer.model()
+    known = {**solutions, **{o.task: o.sexpr for o in quick if o.solved and o.sexpr}}
+    if model.config.base_weights is None and known:  # not yet refined: the first wake
+        from rasplab.synth.recognition.phase import solution_grammar
+        model.config.base_weights = dict(solution_grammar(known).weights)
+    bar = options.get("bar")
+    if bar is not None:
+        bar.total += len(hard)
+    left = {o.task: max(budget - o.seconds, 0.1) for o in hard}
+    guided, interrupted = wake([o.task for o in hard], library, budget=budget, budgets=left,
+                               tag="guided", recognition=model, **options)
+    merged = {o.task: o for o in quick}
+    for g in guided:
+        q = merged[g.task]
+        best = g if (g.solved or g.accuracy >= q.accuracy) else q
+        merged[g.task] = TaskOutcome(g.task, best.solved, best.accuracy, q.seconds + g.seconds,
+                                     q.candidates + g.candidates, best.sexpr, g.interrupted,
+                                     g.error)
+    return ([merged[t] for t in tasks if t in merged], interrupted,
+            {"guided": [g.task for g in guided], "waited": trainer.take_waited()})
+
+
+def _dreaming_phase(trainer: Any, solutions: dict[str, str], seed: int,
+                    recognition: bool | str | Path) -> dict[str, Any]:
+    """Refine the recognition model (trained once, in a worker) on the solutions so far; save
+    it when given a path."""
+    model, stats = trainer.refine(solutions, seed=seed)
     if not isinstance(recognition, bool):
         from rasplab.synth.recognition import save_recognition
         save_recognition(model, recognition)
-    return model, stats
+    return stats
 
 
 def _bar(total: int, progress: bool | None) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -78,13 +78,18 @@ def train_recognition(dreams: Sequence[Dream],
                       solved: Sequence[tuple[Sequence, Sequence, Node]] = (),
                       config: TrainConfig | None = None,
                       model: RecognitionModel | None = None,
-                      progress: bool | None = None) -> tuple[RecognitionModel, dict[str, Any]]:
-    """Train (or go on training) a recognition model; returns it and training statistics."""
+                      progress: bool | None = None, *,
+                      stop: Callable[[], bool] | None = None, min_epochs: int = 1,
+                      extra: Sequence[Item] = ()) -> tuple[RecognitionModel, dict[str, Any]]:
+    """Train (or go on training) a recognition model; returns it and training statistics.
+
+    `extra` adds items already featurised (e.g. dreams kept from an earlier training); `stop`,
+    asked after each epoch, ends training early once `min_epochs` are done."""
     config = config or TrainConfig()
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     model = model or RecognitionModel()
-    items = items_from(dreams, solved, model.config, config.solved_weight)
+    items = list(extra) + items_from(dreams, solved, model.config, config.solved_weight)
     if not items:
         return model, {"items": 0, "epochs": 0, "seconds": 0.0, "loss": None}
     labels = np.stack([it.label for it in items])
@@ -119,6 +124,8 @@ def train_recognition(dreams: Sequence[Dream],
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_value:.3f}")
+            if stop is not None and epoch >= min_epochs and stop():
+                break
     except KeyboardInterrupt:
         pass
     finally:
