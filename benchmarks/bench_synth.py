@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rasplab.parallel.shards import sharded_synthesize
 from rasplab.synth import synthesize
 from rasplab.synth.bottomup.search import per_example
+from rasplab.synth.shards import sharded_synthesize
 from rasplab.tasks import get_suite, get_task, load_examples
 
 #: seconds allowed per task: the issue's targets, with room above them where they are short

@@ -1,6 +1,8 @@
 """The error families of rasplab; each says where the problem is, so the CLI prints one line."""
 from __future__ import annotations
 
+from typing import Callable
+
 
 class RaspLabError(Exception):
     """Base of every error rasplab reports to a user (the CLI prints one line, exit 2)."""
@@ -53,12 +55,25 @@ def describe_node(node: object) -> str:
     if name:
         return f"'{name}'"
     try:
-        from rasplab.lang.printer import to_rasp_expr  # late import: printer depends on lang
-
-        text = to_rasp_expr(node)
+        text = _render_node(node)
     except Exception:  # pragma: no cover - description must never fail
         text = type(node).__name__
     return f"'{text[:80]}'"
+
+
+def _type_name(node: object) -> str:
+    return type(node).__name__
+
+
+#: renders an unnamed node for `describe_node`; `rasplab.lang` installs its RASP printer when
+#: imported (every node comes from there), so this module imports no stage
+_render_node: Callable[[object], str] = _type_name
+
+
+def set_node_renderer(render: Callable[[object], str]) -> None:
+    """Install the function that renders unnamed nodes in error messages (the RASP printer)."""
+    global _render_node
+    _render_node = render
 
 
 class UsageError(RaspLabError):

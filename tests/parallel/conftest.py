@@ -1,6 +1,7 @@
 """Ray is started once for the whole session (it takes seconds) with two CPUs."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,10 +14,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 def ray_session():
     import ray
 
-    # Ray's workers do not inherit sys.path: let them import the test job functions
+    # Ray's workers do not inherit sys.path: let them import the test job functions, and the
+    # rasplab the driver runs (a checkout on PYTHONPATH, not only the installed one)
     here = str(Path(__file__).parent)
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": here}})
+             runtime_env={"env_vars": {"PYTHONPATH": path}})
     yield ray
     ray.shutdown()
 

@@ -12,7 +12,7 @@ from rasplab.errors import RaspLabError
 from rasplab.lang import evaluate
 from rasplab.lang.sexpr import from_sexpr
 from rasplab.parallel import InlineExecutor
-from rasplab.parallel.shards import sharded_synthesize
+from rasplab.synth.shards import sharded_synthesize
 from rasplab.tasks import get_task, write_examples
 
 EXAMPLES = [(["a", "b"], ["b", "a"]), (["a", "b", "c"], ["c", "b", "a"])]

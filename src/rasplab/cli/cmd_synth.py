@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         method = "library"
     shards = getattr(args, "shards", None)
     if shards is not None or getattr(args, "ray", None):
-        from rasplab.parallel.shards import sharded_synthesize
+        from rasplab.synth.shards import sharded_synthesize
 
         if method == "near":
             raise ExamplesError("--shards splits a bottom-up search; use --method bottomup or "

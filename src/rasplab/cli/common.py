@@ -16,6 +16,7 @@ from rasplab.errors import (
     RaspRuntimeError,
     UsageError,
 )
+from rasplab.jsonio import to_jsonable
 
 
 def parse_input(arg: str) -> list[Any]:
@@ -31,22 +32,6 @@ def parse_input(arg: str) -> list[Any]:
             raise ExamplesError(f"input {arg!r} must be a JSON list of strings or integers")
         return value
     return list(arg)
-
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def to_jsonable(value: Any) -> Any:
-    """Numpy scalars and arrays to plain JSON values."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, list | tuple):
-        if set(map(type, value)) <= _PLAIN:  # a flat list of plain values: no recursion
-            return list(value)
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    return value
 
 
 def _finite_or_null(value: Any) -> Any:

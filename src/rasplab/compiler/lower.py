@@ -40,7 +40,8 @@ from rasplab.lang.ast import (
     TokensType,
     indices,
 )
-from rasplab.lang.evaluator import _key, natural_ranks
+from rasplab.lang.evaluator import natural_ranks
+from rasplab.lang.values import value_key
 
 #: relative tolerance when checking that a numerical function is affine / additive
 AFFINE_TOL = 1e-12
@@ -176,7 +177,7 @@ class Lowering:
         counts: dict[Any, int] = {}
         for combo in itertools.product(*(r.values for r in reps)):  # type: ignore[union-attr]
             try:
-                key = _key(fn(*combo))
+                key = value_key(fn(*combo))
             except Exception:
                 continue
             counts[key] = counts.get(key, 0) + 1
@@ -274,7 +275,7 @@ class Lowering:
                 except Exception:
                     index_of.append(None)  # undefined: the interpreter fails on such inputs
                     continue
-                entry = groups.setdefault(_key(w), (len(groups), w, []))
+                entry = groups.setdefault(value_key(w), (len(groups), w, []))
                 entry[2].append(ind)
                 index_of.append(entry[0])
             if not groups:
@@ -343,10 +344,10 @@ class Lowering:
     def _through_base(self, reps: list[CatRep], fn: Callable) -> Callable:
         """fn of several functions of one base s-op, as a function of the base's value."""
         base_rep = self.reps[reps[0].base]  # type: ignore[index]
-        position = {_key(v): i for i, v in enumerate(base_rep.values)}  # type: ignore[union-attr]
+        position = {value_key(v): i for i, v in enumerate(base_rep.values)}  # type: ignore[union-attr]
 
         def of_base(u: Any) -> Any:
-            i = position[_key(u)]
+            i = position[value_key(u)]
             picks = [r.of_base[i] for r in reps]  # type: ignore[index]
             if any(p is None for p in picks):
                 raise ValueError("undefined")
@@ -374,9 +375,10 @@ class Lowering:
         for arg, s, g in zip(args, sets, parts):
             rep = self.reps[arg]
             if isinstance(rep, CatRep):
-                lookup = {_key(v): gv for v, gv in zip(s, g)}  # type: ignore[arg-type]
-                lin = lin + lin_sum([ind * lookup[_key(v)] for v, ind in zip(rep.values, rep.ind)
-                                     if _key(v) in lookup])
+                lookup = {value_key(v): gv for v, gv in zip(s, g)}  # type: ignore[arg-type]
+                lin = lin + lin_sum([ind * lookup[value_key(v)]
+                                     for v, ind in zip(rep.values, rep.ind)
+                                     if value_key(v) in lookup])
             else:
                 ab = _affine([float(v) for v in s], g)  # type: ignore[union-attr]
                 if ab is None:
@@ -444,7 +446,7 @@ class Lowering:
             return NumRep(lin, None if vals is None else sorted({float(v) for v in vals}))
         src = self.cat_view(node.sop)
         others = [(v, ind) for v, ind in zip(src.values, src.ind)
-                  if _key(v) != _key(node.default)]
+                  if value_key(v) != value_key(node.default)]
         op = head(self.ctx, label, node, pairs, [ind for _, ind in others], nonneg=True)
         self.ops.append(op)
         rep = self._one_hot(op.out, [node.default] + [v for v, _ in others])
@@ -475,7 +477,7 @@ class Lowering:
                                                    zip(position.values, position.ind)])))
         src = self.cat_view(node.sop)
         others = [(v, ind) for v, ind in zip(src.values, src.ind)
-                  if _key(v) != _key(node.default)]
+                  if value_key(v) != value_key(node.default)]
         op = head(self.ctx, self._label(node), node, pairs, [ind for _, ind in others],
                   nonneg=True, bos_score=n_ranks * n, kind="best")
         self.ops.append(op)

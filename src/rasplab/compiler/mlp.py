@@ -16,7 +16,7 @@ import numpy as np
 from rasplab.compiler.residual import CatRep, Ctx, Lin, MLPOp, NumRep, Rep, Space, lin_sum
 from rasplab.errors import CompileError, describe_node
 from rasplab.lang.ast import Node
-from rasplab.lang.evaluator import _key
+from rasplab.lang.values import value_key
 
 #: one MLP may not use more hidden units than this
 MAX_UNITS = 50_000
@@ -47,16 +47,16 @@ def _finish(ctx: Ctx, label: str, node: Node, units: list[Lin], outs: list[Any],
         space.op = op
         values = sorted({float(v) for v in outs} | {float(first)})
         return op, NumRep(Lin.of(space) + ctx.NB * float(first), values)
-    keys = {_key(first): 0}
+    keys = {value_key(first): 0}
     values = [first]
     for v in outs:
-        if _key(v) not in keys:
-            keys[_key(v)] = len(values)
+        if value_key(v) not in keys:
+            keys[value_key(v)] = len(values)
             values.append(v)
     w_out = np.zeros((len(units), len(values) - 1))
     for u, pairs in enumerate(coefs):
         for j, c in pairs:
-            col = keys[_key(outs[j])]
+            col = keys[value_key(outs[j])]
             if col:
                 w_out[u, col - 1] += c
     space = Space(label, len(values) - 1, nonneg=not signed)
@@ -88,7 +88,7 @@ def numeric_lookup(ctx: Ctx, label: str, node: Node, x: Lin, xs: Sequence[float]
     units: list[Lin] = []
     coefs: list[list[tuple[int, float]]] = []
     for i in range(1, len(xs)):
-        if _key(outs[i]) == _key(outs[i - 1]):
+        if value_key(outs[i]) == value_key(outs[i - 1]):
             continue
         gap = xs[i] - xs[i - 1]
         if gap <= MIN_GAP * max(1.0, abs(xs[i])):
@@ -120,12 +120,12 @@ def and_table(ctx: Ctx, label: str, node: Node, args: Sequence[CatRep],
             continue  # undefined: the interpreter fails wherever this combination occurs
     if not results:
         raise CompileError(f"the function is undefined on every value at {describe_node(node)}")
-    common = Counter(_key(v) for _, v in results).most_common(1)[0][0]
-    first = next(v for _, v in results if _key(v) == common)
+    common = Counter(value_key(v) for _, v in results).most_common(1)[0][0]
+    first = next(v for _, v in results if value_key(v) == common)
     units, outs, coefs = [], [], []
     k = len(args)
     for combo, value in results:
-        if _key(value) == common:
+        if value_key(value) == common:
             continue
         units.append(lin_sum([a.ind[i] for a, i in zip(args, combo)]) - ctx.ONE * (k - 1))
         outs.append(value)

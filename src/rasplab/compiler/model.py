@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from rasplab.errors import ExamplesError
+from rasplab.lang.values import value_key
 
 
 @dataclass
@@ -147,7 +148,7 @@ class CompiledTransformer(nn.Module):
 
     def encode(self, inputs: Sequence[Sequence[Any] | str]) -> torch.Tensor:
         """Inputs of one length as token ids with BOS prepended."""
-        index = {_vkey(t): i for i, t in enumerate(self.cfg.vocab)}
+        index = {value_key(t): i for i, t in enumerate(self.cfg.vocab)}
         rows = []
         for x in inputs:
             seq = list(x)
@@ -155,7 +156,7 @@ class CompiledTransformer(nn.Module):
                 raise ExamplesError(f"input {x!r} has length {len(seq)}; the model takes 1 to "
                                    f"{self.cfg.max_len} tokens")
             try:
-                rows.append([self.bos_id] + [index[_vkey(t)] for t in seq])
+                rows.append([self.bos_id] + [index[value_key(t)] for t in seq])
             except KeyError as exc:
                 raise ExamplesError(f"token {exc.args[0][1]!r} of input {x!r} is not in the "
                                    f"model's vocabulary {self.cfg.vocab}") from None
@@ -207,7 +208,3 @@ class CompiledTransformer(nn.Module):
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
-
-
-def _vkey(t: Any) -> Any:
-    return (type(t), t)

@@ -27,7 +27,7 @@ from rasplab.lang.ast import (
     SOp,
     TokensType,
 )
-from rasplab.lang.evaluator import _key, is_number
+from rasplab.lang.values import is_number, value_key
 
 #: a node with more values than this has an unknown (None) set; only readers that need it fail
 MAX_VALUES = 4096
@@ -43,7 +43,7 @@ def dedupe(values: Sequence[Any]) -> list[Any]:
     """Distinct values in first-seen order, keeping 1, 1.0 and True apart as the evaluator does."""
     seen: dict[Any, Any] = {}
     for v in values:
-        seen.setdefault(_key(v), v)
+        seen.setdefault(value_key(v), v)
     return list(seen.values())
 
 

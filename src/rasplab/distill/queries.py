@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rasplab.distill.oracle import Oracle
+from rasplab.distill.verify import same_output
 
 
 def input_sampler(oracle: Oracle) -> Callable[[int, np.random.Generator, int | None, int | None],
@@ -83,7 +84,5 @@ def dedupe(inputs: list[list[Any]]) -> list[list[Any]]:
 
 def disagreements(program_outputs: list[list[Any]], model_outputs: list[list[Any]]) -> list[int]:
     """Indices of inputs where the program's output differs from the model's."""
-    from rasplab.distill.verify import same_output
-
     return [i for i, (p, m) in enumerate(zip(program_outputs, model_outputs))
             if not same_output(p, m)]

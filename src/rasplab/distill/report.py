@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rasplab.cli.common import to_jsonable
+from rasplab.distill.guidance import selector_target
+from rasplab.jsonio import to_jsonable
+from rasplab.lang import evaluate
 
 if TYPE_CHECKING:
     from rasplab.distill.pipeline import DistillResult
@@ -36,7 +38,7 @@ def _method(v: Any) -> str:
 def write_report(result: "DistillResult", out_dir: str | Path,
                  example_input: list[Any] | None = None) -> Path:
     """Write program.rasp, summary.json, report.md and its PNGs into `out_dir`; returns the .md."""
-    from rasplab.lang import evaluate
+    # late: matplotlib loads only when a report is written
     from rasplab.viz.distill_plots import agreement_by_length, selector_vs_head
 
     out = Path(out_dir)
@@ -86,8 +88,8 @@ def write_report(result: "DistillResult", out_dir: str | Path,
                 sel_mat = evaluate(m["node"], [example_input])[0]
                 head_mat = patterns[m["head"]][0]
                 png = f"selector_{i}.png"
-                selector_vs_head(sel_mat, head_mat, example_input, m["selector"][:60],
-                                 f"{m['head']} ({m['score']:.2f})", out / png)
+                selector_vs_head(selector_target(sel_mat), head_mat, example_input,
+                                 m["selector"][:60], f"{m['head']} ({m['score']:.2f})", out / png)
                 lines += [f"![selector {i} vs {m['head']}]({png})", ""]
     else:
         lines += ["## Selectors and heads", "", "The model exposes no attention (black box), or "

@@ -12,16 +12,20 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from rasplab.distill.sequence_oracle import SequenceOracle
+from rasplab.distill.set_program import join_sets
 from rasplab.distill.whitebox import PROBE, WhiteBox, read_white_box
 from rasplab.errors import ExamplesError, RaspLabError
 from rasplab.lang import Node, evaluate
-from rasplab.lang.values import ANY
+from rasplab.lang.ast import Full, uncausal
+from rasplab.lang.printer import to_rasp
+from rasplab.lang.values import ANY, same_value
 
 #: share of the prompts held out for the reported agreement when no --test file is given
 HOLD_OUT = 0.2
@@ -95,15 +99,9 @@ class SequenceDistillResult:
                 "ground_truth": self.truth, "timings": self.timings, "report": self.report}
 
 
-def _same(a: Any, b: Any) -> bool:
-    if a is ANY or b is ANY:
-        return True
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, int | float) and isinstance(b, int | float) and not (
-            isinstance(a, bool) or isinstance(b, bool)):
-        return abs(a - b) <= 1e-6
-    return type(a) is type(b) and a == b or a == b
+#: a model's next token (or set of tokens) is the program's, by the one ruler
+#: (`rasplab.lang.values`): ANY equals anything, numbers within 1e-6, other values by `==`
+_same = partial(same_value, tol=1e-6, strict_type=False)
 
 
 def run_program(program: Node, xs: list[list[Any]]) -> list[list[Any] | None]:
@@ -260,22 +258,11 @@ def _engine(xs: list, ys: list, budget: float, causal: bool, priors: dict | None
                   progress=False, causal=causal, leaves=leaves)
 
 
-def _token_name(t: Any) -> str:
-    words = {"(": "lparen", ")": "rparen", "[": "lbracket", "]": "rbracket", "{": "lbrace",
-             "}": "rbrace", "<": "lt", ">": "gt"}
-    if t in words:
-        return words[t]
-    text = "".join(c if c.isalnum() else "_" for c in str(t)).strip("_")
-    return text or "token"
-
-
 def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: dict | None,
                  seed: int, progress: Callable[[str], None], token_order: list[Any]
                  ) -> tuple[Node | None, dict, bool, tuple[int, int | None]]:
     """One boolean program per token the model ever allows, joined into one set program; with
     the candidates searched in all and up to the programs returned (summed over the tokens)."""
-    from rasplab.distill.set_program import join_sets
-
     xs, ys = _truncate(xs, ys)
     xs, ys = _dedupe(xs, ys)
     seen = {_k(t): t for y in ys for s in y for t in s}
@@ -290,8 +277,6 @@ def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: d
         share = max(left / max(len(tokens) - j, 1), 1.0)
         yb = [[t in s for s in y] for y in ys]
         if all(all(v for v in y) for y in yb) or not any(any(y) for y in yb):
-            from rasplab.lang.ast import Full
-
             parts.append((t, Full(bool(yb[0][0]))))
             names[str(t)] = "constant"
             continue
@@ -301,13 +286,9 @@ def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: d
         reached = (found.stats or {}).get("candidates_to_best")
         to_best = None if to_best is None or reached is None else to_best + reached
         if found.program is None:
-            from rasplab.lang.ast import Full
-
             found_program = Full(False)
             solved = False
         else:
-            from rasplab.lang.ast import uncausal
-
             found_program = uncausal(found.program)
             solved &= bool(found.solved)
         parts.append((t, found_program))
@@ -409,7 +390,6 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
         if fmt.min_len < fmt.max_len else []
     if longer_x:
         longer = agreement(program, longer_x, oracle(longer_x), causal_mode)
-    from rasplab.lang.printer import to_rasp
     from rasplab.synth.seq2seq import _render
 
     result = SequenceDistillResult(

@@ -12,12 +12,20 @@ from rasplab.lang.functions import SLOT0, Fn, binary, unary
 FULL_TABLE = 10
 
 
+def _token_name(t: Any) -> str:
+    """A token as part of a name: brackets spelt out, other symbols as underscores."""
+    words = {"(": "lparen", ")": "rparen", "[": "lbracket", "]": "rbracket", "{": "lbrace",
+             "}": "rbrace", "<": "lt", ">": "gt"}
+    if t in words:
+        return words[t]
+    text = "".join(c if c.isalnum() else "_" for c in str(t)).strip("_")
+    return text or "token"
+
+
 def join_sets(parts: list[tuple[Any, Node]], causal_mode: bool,
               observed: list[tuple[Any, ...]] = ()) -> Node:
     """`{code: (tokens...)}[code]` where code sums 2**i for each token i allowed; beyond
     FULL_TABLE tokens the table holds the `observed` sets (and the empty set)."""
-    from rasplab.distill.sequences import _token_name
-
     code: Node | None = None
     for i, (token, program) in enumerate(parts):
         flag = program.named(f"allows_{_token_name(token)}")

@@ -8,15 +8,17 @@ given) length proportions, or for uniform inputs each length's number of distinc
 at the number checked there (a few short inputs cannot stand for the many long ones)."""
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from rasplab.errors import RaspLabError
 from rasplab.lang import Node, evaluate
+from rasplab.lang.values import outputs_equal
+from rasplab.lang.values import same_value as _ruler
 
 #: all inputs up to the model's length are checked when there are at most this many
 EXHAUSTIVE_LIMIT = 100_000
@@ -24,18 +26,11 @@ EXHAUSTIVE_LIMIT = 100_000
 _LENGTH_PROBE = 4000
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Equal outputs: numbers (booleans included) within 1e-6, anything else equal and same type."""
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)
-    return type(a) is type(b) and a == b
-
-
-def same_output(a: list[Any] | None, b: list[Any] | None) -> bool:
-    """Equal output sequences; None (a program that failed on the input) equals nothing."""
-    if a is None or b is None:
-        return False
-    return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+#: distillation's setting of the one ruler (`rasplab.lang.values`): a model's numbers pass
+#: through float32, so numbers (booleans included) agree within 1e-6; anything else must be equal
+#: and of the same type; a None output (the program failed on the input) equals nothing
+same_value = partial(_ruler, tol=1e-6, bools_are_numbers=True)
+same_output = partial(outputs_equal, tol=1e-6, bools_are_numbers=True)
 
 
 def run_program(program: Node, inputs: list[list[Any]]) -> list[list[Any] | None]:

@@ -36,6 +36,7 @@ from rasplab.lang.ast import (
     walk,
 )
 from rasplab.lang.functions import COMPARISONS, SLOT0, SLOT1, Fn
+from rasplab.lang.values import is_number, value_key
 
 Token = str | int
 #: selectors are built in chunks so that a (batch, n, n) array stays below this many cells
@@ -43,17 +44,6 @@ CHUNK_CELLS = 4_000_000
 
 _NUMPY_COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
                   "gt": np.greater, "ge": np.greater_equal}
-
-
-def _key(value: Any) -> Any:
-    """Dictionary key that keeps 1, 1.0, True and '1' apart (they are different RASP values)."""
-    if isinstance(value, float) and math.isnan(value):
-        return ("nan",)
-    return (type(value), value)
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass
@@ -114,7 +104,7 @@ def _dedupe(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     table: list[Any] = []
     remap = np.empty(len(values), dtype=np.int64)
     for i, v in enumerate(values):
-        k = _key(v)
+        k = value_key(v)
         j = index.get(k)
         if j is None:
             j = index[k] = len(table)
@@ -297,7 +287,7 @@ class Batch:
         for b, seq in enumerate(self.inputs):
             row = []
             for t in seq:
-                k = _key(t)
+                k = value_key(t)
                 j = index.get(k)
                 if j is None:
                     j = index[k] = len(table)

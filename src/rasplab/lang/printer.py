@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from rasplab.errors import RaspLabError
+from rasplab.errors import RaspLabError, set_node_renderer
 from rasplab.lang.ast import (
     CATEGORICAL,
     NUMERICAL,
@@ -534,3 +534,6 @@ __all__ = ["to_rasp", "to_rasp_expr", "to_python", "UnprintableError", "rasp_ato
 from rasplab.lang.sexpr import from_sexpr, to_sexpr  # noqa: E402
 
 __all__ += ["to_sexpr", "from_sexpr"]
+
+# error messages name unnamed nodes by their RASP source
+set_node_renderer(to_rasp_expr)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rasplab.errors import describe_node
 from rasplab.lang.ast import (
     Aggregate,
     Full,
@@ -46,8 +47,6 @@ class SupervisedHead:
     width: bool  # read by selector_width (or length): BOS is always attended too
 
     def describe(self) -> str:
-        from rasplab.errors import describe_node
-
         what = "length" if self.selector is None else describe_node(self.selector)
         return f"blocks.{self.layer}.attn head {self.head}: {what}"
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from rasplab.errors import ExamplesError, RaspLabError
+from rasplab.lang.values import value_key
 from rasplab.models.config import TrainConfig, TransformerConfig
 from rasplab.models.supervision import (
     SupervisedHead,
@@ -29,7 +30,7 @@ from rasplab.models.supervision import (
     program_shape,
     selection_masks,
 )
-from rasplab.models.trained import TrainedModel, _hashable
+from rasplab.models.trained import TrainedModel
 from rasplab.models.transformer import PAD, Transformer
 
 IGNORE = -100  # label of BOS, padding, and output values outside the output vocabulary
@@ -84,7 +85,7 @@ def _output_vocab(task: Any, labels: Sequence[Sequence[Any]]) -> tuple[Any, ...]
     vocab = getattr(task, "output_vocab", None)
     if vocab is not None:
         return tuple(vocab)
-    seen = {_hashable(v): v for row in labels for v in row}
+    seen = {value_key(v): v for row in labels for v in row}
     if len(seen) > MAX_NUMERIC_CLASSES:
         raise ExamplesError(f"task {getattr(task, 'name', task)!r} has {len(seen)} distinct "
                             f"numeric outputs; at most {MAX_NUMERIC_CLASSES} can be classes")
@@ -96,10 +97,10 @@ def _encode(model: TrainedModel, inputs: Sequence[Sequence[Any]],
             labels: Sequence[Sequence[Any]], width: int) -> tuple[torch.Tensor, torch.Tensor]:
     ids = model.encode(inputs)
     ids = torch.nn.functional.pad(ids, (0, width - ids.shape[1]), value=PAD)
-    classes = {_hashable(v): i for i, v in enumerate(model.output_vocab)}
+    classes = {value_key(v): i for i, v in enumerate(model.output_vocab)}
     lab = torch.full(ids.shape, IGNORE, dtype=torch.long)
     for b, row in enumerate(labels):
-        lab[b, 1:len(row) + 1] = torch.tensor([classes.get(_hashable(v), IGNORE - 1)
+        lab[b, 1:len(row) + 1] = torch.tensor([classes.get(value_key(v), IGNORE - 1)
                                                for v in row], dtype=torch.long)
     return ids, lab
 

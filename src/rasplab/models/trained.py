@@ -13,15 +13,11 @@ import numpy as np
 import torch
 
 from rasplab.errors import ExamplesError
+from rasplab.lang.values import value_key
 from rasplab.models.transformer import BOS, PAD, Transformer
 
 Token = str | int
 BATCH = 512
-
-
-def _hashable(value: Any) -> Any:
-    """Dictionary key that keeps 1, 1.0, True and '1' apart."""
-    return (type(value).__name__, value)
 
 
 def strip_bos(pattern: np.ndarray) -> np.ndarray:
@@ -42,7 +38,7 @@ class TrainedModel:
     info: dict[str, Any] = field(default_factory=dict)  # training settings, metrics, heads
 
     def __post_init__(self) -> None:
-        self._ids = {_hashable(t): i + 2 for i, t in enumerate(self.vocab)}
+        self._ids = {value_key(t): i + 2 for i, t in enumerate(self.vocab)}
         by_text: dict[str, list[int]] = {}
         for i, t in enumerate(self.vocab):
             by_text.setdefault(str(t), []).append(i + 2)
@@ -55,7 +51,7 @@ class TrainedModel:
         return self.net.cfg.n_ctx - 1
 
     def token_id(self, token: Token) -> int:
-        got = self._ids.get(_hashable(token))
+        got = self._ids.get(value_key(token))
         if got is None and isinstance(token, str):
             got = self._ids_by_text.get(token)
         if got is None:

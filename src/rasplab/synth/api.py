@@ -7,10 +7,10 @@ nothing; `register_method` adds more (a learned library, a sharded search).
 from __future__ import annotations
 
 import importlib
-import math
 from typing import Any, Callable, Iterable, Sequence
 
 from rasplab.errors import ExamplesError, RaspNameError
+from rasplab.lang.values import value_key
 from rasplab.synth.result import SynthResult
 
 Method = Callable[..., SynthResult]
@@ -42,12 +42,6 @@ def _resolve(name: str) -> Method:
     return entry
 
 
-def _value_key(v: Any) -> tuple:
-    if isinstance(v, float) and math.isnan(v):
-        return ("nan",)
-    return (type(v).__name__, v)
-
-
 def normalise_examples(examples: Iterable[Any]) -> tuple[list[list[Any]], list[list[Any]]]:
     """(inputs, outputs) from Example objects, (input, output) pairs or {"input", "output"} dicts.
 
@@ -77,8 +71,8 @@ def normalise_examples(examples: Iterable[Any]) -> tuple[list[list[Any]], list[l
         if len(x) != len(y):
             raise ExamplesError(f"example {i}: input has {len(x)} tokens but output has "
                                 f"{len(y)} values")
-        key = tuple(_value_key(t) for t in x)
-        out = tuple(_value_key(v) for v in y)
+        key = tuple(value_key(t) for t in x)
+        out = tuple(value_key(v) for v in y)
         if key in seen and seen[key][1] != out:
             raise ExamplesError(f"example {i}: input {x!r} was given a different output in "
                                 f"example {seen[key][0]}")

@@ -13,15 +13,14 @@ import rasplab.viz  # noqa: F401  (Agg backend)
 
 def selector_vs_head(selector: np.ndarray, head: np.ndarray, tokens: list[Any], title_sel: str,
                      title_head: str, path: str | Path) -> None:
-    """Two heatmaps side by side: the row-normalised selector and the head's attention.
+    """Two heatmaps side by side: a selector (as the caller wants it shown, e.g. row-normalised
+    to the attention a head implementing it would show) and the head's attention.
 
     Rows and columns are labelled with token and position ("a 3"): letters repeat."""
-    from rasplab.distill.guidance import selector_target
-
     n = len(tokens)
     fig, axes = plt.subplots(1, 2, figsize=(2.2 + 0.45 * 2 * n, 1.2 + 0.45 * n))
     labels = [f"{t} {i}" for i, t in enumerate(tokens)]
-    for ax, mat, title in ((axes[0], selector_target(selector), title_sel),
+    for ax, mat, title in ((axes[0], selector, title_sel),
                            (axes[1], head, title_head)):
         ax.imshow(mat, vmin=0, vmax=1, cmap="Blues")
         ax.set_title(title, fontsize=8)

@@ -29,6 +29,7 @@ from rasplab.lang.ast import (
     tokens,
 )
 from rasplab.lang.functions import EQ, binary
+from rasplab.lang.values import same_value
 from rasplab.synth.bottomup.arith import NumericGoal, guarded_div
 from rasplab.synth.bottomup.bank import SEL, Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
@@ -40,6 +41,8 @@ from rasplab.synth.bottomup.split import CaseSplit
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
 
 TOL = 1e-6
+#: fill values are the same when equal and of one type (a default of 1 is not True)
+_exact = partial(same_value, tol=None)
 MAX_TARGETS = 24
 #: most of the keys an aggregate target may allow, on average over queries
 MAX_SHARE = 0.5
@@ -271,7 +274,7 @@ class Goal:
         """`aggregate(select(indices, w, ==), target)` with `w` a function of the index read
         off the output (see `gather`), with the first of the target's defaults that allows one."""
         for d in range(MAX_DEFAULTS):
-            if d and _same(target.defaults[d], target.defaults[d - 1]):
+            if d and _exact(target.defaults[d], target.defaults[d - 1]):
                 continue
             w = index_map(self.space, consistent_keys(self.space, target.allowed,
                                                        target.default_ok[d]))
@@ -296,7 +299,7 @@ class Goal:
         found.append({NUM: 0, BOOL: False, CAT: None}[kind])
         out: list[Any] = []
         for d in found:
-            if not any(_same(d, o) for o in out):
+            if not any(_exact(d, o) for o in out):
                 out.append(d)
         out = out[:MAX_DEFAULTS]
         return tuple(out + [out[0]] * (MAX_DEFAULTS - len(out)))
@@ -307,7 +310,7 @@ class Goal:
         if key not in self._dok_cache:
             ok = np.zeros_like(self.space.valid)
             for b, row in enumerate(self.space.outputs):
-                ok[b, : len(row)] = [_same(v, default) for v in row]
+                ok[b, : len(row)] = [_exact(v, default) for v in row]
             self._dok_cache[key] = ok
         return self._dok_cache[key]
 
@@ -522,7 +525,7 @@ def _slots(targets: list[Target]) -> list[int]:
     """The default slots worth scoring: the first, and any later one that some target fills
     with a value of its own (slots repeat the first default when a target has fewer)."""
     return [0] + [d for d in range(1, MAX_DEFAULTS)
-                  if any(not _same(t.defaults[d], t.defaults[0]) for t in targets)]
+                  if any(not _exact(t.defaults[d], t.defaults[0]) for t in targets)]
 
 
 def _best(accs: list[np.ndarray], slots: np.ndarray, which: bool
@@ -531,6 +534,3 @@ def _best(accs: list[np.ndarray], slots: np.ndarray, which: bool
     stack = np.stack(accs)
     return (stack.max(axis=0), slots[stack.argmax(axis=0)]) if which else stack.max(axis=0)
 
-
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b or (a is None and b is None)

@@ -18,6 +18,7 @@ from rasplab.errors import ExamplesError
 from rasplab.lang import ast
 from rasplab.lang.ast import Node
 from rasplab.lang.functions import LE, SLOT0, Fn, binary, unary
+from rasplab.lang.values import value_key
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM
 
 DEFAULT_WEIGHTS: dict[str, int] = {
@@ -261,16 +262,12 @@ def table_entries(pairs: Any) -> int:
         return 0
     keys = [k for k, _ in pairs]
     if all(isinstance(k, int | float) and not isinstance(k, bool) for k in keys):
-        values = [_value_key(v) for _, v in sorted(pairs, key=lambda kv: kv[0])]
+        values = [value_key(v) for _, v in sorted(pairs, key=lambda kv: kv[0])]
         return 1 + sum(a != b for a, b in zip(values, values[1:]))
     counts: dict[Any, int] = {}
     for _, v in pairs:
-        counts[_value_key(v)] = counts.get(_value_key(v), 0) + 1
+        counts[value_key(v)] = counts.get(value_key(v), 0) + 1
     return 1 + len(pairs) - max(counts.values())
-
-
-def _value_key(v: Any) -> tuple:
-    return (type(v).__name__, v)
 
 
 def is_prevs(node: Node) -> bool:

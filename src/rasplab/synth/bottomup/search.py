@@ -14,15 +14,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from rasplab.lang.ast import Map, Node, Selector, SequenceMap
+from rasplab.lang.ast import causal as mark_causal
 from rasplab.lang.evaluator import Batch, evaluate
 from rasplab.lang.functions import Fn, Slot
+from rasplab.lang.values import outputs_equal
 from rasplab.synth.bottomup.bank import Bank
 from rasplab.synth.bottomup.enumerate import Enumerator, TimeUp
 from rasplab.synth.bottomup.goal import Candidate, Goal
 from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.pairs import pair_table_program as two_key_table
 from rasplab.synth.bottomup.simplify import finish
-from rasplab.synth.bottomup.values import Space
+from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space, kind_of
 from rasplab.synth.result import SynthResult
 
 SEARCH_SIZE = 24
@@ -78,21 +80,6 @@ def choose_search_set(inputs: Sequence[Sequence[Any]], size: int, seed: int) -> 
     return chosen
 
 
-def outputs_match(got: Sequence[Any], want: Sequence[Any]) -> bool:
-    """Exact agreement, numbers compared up to float rounding (1/3 computed two ways)."""
-    if len(got) != len(want):
-        return False
-    for a, b in zip(got, want):
-        if isinstance(a, float) or isinstance(b, float):
-            if not (isinstance(a, int | float) and isinstance(b, int | float)) or \
-                    isinstance(a, bool) != isinstance(b, bool) or \
-                    not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
-                return False
-        elif a != b or (a is None) != (b is None):
-            return False
-    return True
-
-
 def per_example(program: Node, inputs: Sequence[Sequence[Any]],
                 outputs: Sequence[Sequence[Any]], causal: bool = False) -> np.ndarray:
     """Which examples the program reproduces (a failing evaluation counts as wrong)."""
@@ -104,7 +91,8 @@ def per_example(program: Node, inputs: Sequence[Sequence[Any]],
         half = len(inputs) // 2
         return np.concatenate([per_example(program, inputs[:half], outputs[:half], causal),
                                per_example(program, inputs[half:], outputs[half:], causal)])
-    return np.array([outputs_match(g, w) for g, w in zip(got, outputs)], dtype=bool)
+    return np.array([outputs_equal(g, w, strict_type=False) for g, w in zip(got, outputs)],
+                    dtype=bool)
 
 
 def table_program(key: Node, inputs: Sequence[Sequence[Any]],
@@ -264,8 +252,6 @@ def _prior_selectors(priors: dict | None, space: Space, grammar: Grammar
 def _leaf_values(leaves: Sequence[tuple[Node, int]], space: Space
                  ) -> list[tuple[Node, int, int, np.ndarray]]:
     """Given s-ops evaluated on the search set: (node, kind, cost, encoded values)."""
-    from rasplab.synth.bottomup.values import BOOL, CAT, NUM, kind_of
-
     out = []
     for node, cost in leaves:
         try:
@@ -355,8 +341,6 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
     seconds = time.monotonic() - start
     program = finish(driver.best) if driver.best is not None else None
     if program is not None and causal:
-        from rasplab.lang.ast import causal as mark_causal
-
         program = mark_causal(program)
     source, sexpr = _render(program)
     return SynthResult(program=program, source=source, sexpr=sexpr,

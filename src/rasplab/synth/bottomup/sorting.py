@@ -27,10 +27,11 @@ from rasplab.lang.ast import (
     tokens,
 )
 from rasplab.lang.functions import EQ, GT, LT, SLOT0, Fn
+from rasplab.lang.values import value_key
 from rasplab.synth.bottomup.bank import Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
-from rasplab.synth.bottomup.values import CAT, NUM, Space, _key
+from rasplab.synth.bottomup.values import CAT, NUM, Space
 
 TOL = 1e-6
 PREFILTER = 4
@@ -53,7 +54,7 @@ class SortGoal:
         self.filler: Any = None
         sp = space
         pairs = list(zip(sp.inputs, sp.outputs))
-        reordered = np.mean([Counter(map(_key, x)) == Counter(map(_key, y))
+        reordered = np.mean([Counter(map(value_key, x)) == Counter(map(value_key, y))
                              for x, y in pairs]) >= 0.75
         if reordered and any(list(x) != list(y) for x, y in pairs):
             self.mode = "sort"
@@ -65,7 +66,7 @@ class SortGoal:
         self.tok = sp.tokens  # (B, N) in the token kind's encoding
         self.want = sp.y[sp.token_kind]
         if self.mode == "unique":
-            distinct = np.array([len({_key(t) for t in x}) for x in sp.inputs])
+            distinct = np.array([len({value_key(t) for t in x}) for x in sp.inputs])
             self.check_mask = np.arange(sp.N)[None, :] < distinct[:, None]
         else:
             self.check_mask = sp.valid
@@ -76,16 +77,16 @@ class SortGoal:
         fillers: Counter = Counter()
         fit = 0
         for x, y in pairs:
-            seen = list(dict.fromkeys(map(_key, x)))
-            head = [_key(v) for v in y[: len(seen)]]
-            tail = {_key(v) for v in y[len(seen):]}
+            seen = list(dict.fromkeys(map(value_key, x)))
+            head = [value_key(v) for v in y[: len(seen)]]
+            tail = {value_key(v) for v in y[len(seen):]}
             if sorted(head, key=repr) == sorted(seen, key=repr) and len(tail) <= 1:
                 fit += 1
                 fillers.update(tail)
         if fit < 0.75 * len(pairs) or not fillers:  # a model's few mistakes are tolerated
             return
         filler = fillers.most_common(1)[0][0]
-        if any(filler in {_key(t) for t in x} for x, _ in pairs):
+        if any(filler in {value_key(t) for t in x} for x, _ in pairs):
             return
         self.mode, self.filler = "unique", filler[1]
         sp = self.space
@@ -93,9 +94,9 @@ class SortGoal:
         for b, x in enumerate(sp.inputs):
             seen: set = set()
             for i, t in enumerate(x):
-                if _key(t) not in seen:
+                if value_key(t) not in seen:
                     first[b, i] = True
-                    seen.add(_key(t))
+                    seen.add(value_key(t))
         self.keep = first
 
     # --- checks ---------------------------------------------------------------------------

@@ -13,18 +13,10 @@ from typing import Any
 
 from rasplab.lang.ast import CATEGORICAL, Encoding, Full, Map, SequenceMap, SOp
 from rasplab.lang.functions import SLOT0, SLOT1, Const, Fn
+from rasplab.lang.values import is_number, same_value
 
 #: categorical tables with more distinct values than this keep a (guarded) table
 MAX_CHAIN_VALUES = 2
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal values of the same type (a table's 1 and True are different outputs)."""
-    return type(a) is type(b) and a == b
 
 
 def _ifelse(then: Any, cond: SOp, otherwise: SOp | Any, encoding: Encoding | None) -> SOp:
@@ -78,7 +70,7 @@ def _numeric(key: SOp, pairs: list[tuple[Any, Any]], encoding: Encoding | None) 
     pairs = sorted(pairs, key=lambda kv: kv[0])
     runs: list[tuple[Any, Any, Any]] = []  # (first key, last key, value)
     for k, v in pairs:
-        if runs and _same(runs[-1][2], v):
+        if runs and same_value(runs[-1][2], v, tol=None):  # a table's 1 and True differ
             runs[-1] = (runs[-1][0], k, v)
         else:
             runs.append((k, k, v))
@@ -116,7 +108,7 @@ def total_table(key: SOp, table: Fn, encoding: Encoding | None = CATEGORICAL) ->
     keys = [k for k, _ in pairs]
     if not pairs or {type(k) for k in keys} == {bool} and len(set(keys)) == 2:
         return None
-    if all(_is_number(k) for k in keys):
+    if all(is_number(k) for k in keys):
         return _numeric(key, pairs, encoding)
     return _categorical(key, pairs, encoding)
 

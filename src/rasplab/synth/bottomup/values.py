@@ -7,19 +7,16 @@ Values are deduplicated by a random projection of their contents (observational 
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
+
+from rasplab.lang.values import is_number, value_key
 
 NUM, BOOL, CAT = 0, 1, 2
 KINDS = (NUM, BOOL, CAT)
 KIND_NAMES = {NUM: "num", BOOL: "bool", CAT: "cat"}
 DECIMALS = 6
-
-
-def is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def natural_order(v: Any) -> tuple:
@@ -65,7 +62,7 @@ class Space:
         cat_values |= {v for v in flat_out if not (is_number(v) or isinstance(v, bool))}
         cat_values.add(None)
         self.vocab: list[Any] = sorted(cat_values, key=natural_order)
-        self.code = {_key(v): i for i, v in enumerate(self.vocab)}
+        self.code = {value_key(v): i for i, v in enumerate(self.vocab)}
         self.token_values = sorted(set(flat_tokens), key=natural_order)
 
         self.indices = np.where(self.valid, np.arange(self.N)[None, :], 0).astype(np.float64)
@@ -77,12 +74,12 @@ class Space:
             if any(v is not None for v in flat_out) else CAT
         #: the outputs in each kind's encoding, NaN where a value has no encoding in that kind
         self.y = {k: self.encode_rows(self.outputs, k, missing=np.nan) for k in KINDS}
-        distinct = sorted({_key(v) for v in flat_out}, key=lambda t: natural_order(t[1]))
+        distinct = sorted({value_key(v) for v in flat_out}, key=lambda t: natural_order(t[1]))
         self.y_table = [v for _, v in distinct]
         ycode = {k: i for i, k in enumerate(distinct)}
         self.y_codes = np.full((self.B, self.N), -1, dtype=np.int64)
         for b, y in enumerate(self.outputs):
-            self.y_codes[b, : len(y)] = [ycode[_key(v)] for v in y]
+            self.y_codes[b, : len(y)] = [ycode[value_key(v)] for v in y]
         self.flat_valid = self.valid.ravel()
 
         rng = np.random.default_rng(seed)
@@ -99,7 +96,7 @@ class Space:
         if kind == BOOL:  # RASP compares booleans with numbers: True == 1, False == 0
             return float(value) if isinstance(value, bool) or (
                 is_number(value) and value in (0, 1)) else missing
-        i = self.code.get(_key(value))
+        i = self.code.get(value_key(value))
         return float(i) if i is not None else missing
 
     def encode_rows(self, rows: Sequence[Sequence[Any]], kind: int,
@@ -164,9 +161,3 @@ def _large_words(flat: np.ndarray) -> np.ndarray:
     # for |v| >= _SMALL the magnitude's bits are >= _LARGE_BASE, and fewer than 2**62 above it
     offset = (magnitude - np.minimum(magnitude, _LARGE_BASE)) & np.uint64((1 << 62) - 1)
     return np.where(bits >= _TOP, _TOP, np.uint64(1 << 62)) + offset
-
-
-def _key(v: Any) -> Any:
-    if isinstance(v, float) and math.isnan(v):
-        return ("nan",)
-    return (type(v).__name__, v)

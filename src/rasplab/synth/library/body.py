@@ -32,7 +32,8 @@ from rasplab.lang.ast import (
 )
 from rasplab.lang.functions import OPS, Const, Fn, Slot, binary
 from rasplab.lang.sexpr import _NO_LITERAL, _as_literal, _Sym, parse_sexpr
-from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space, is_number
+from rasplab.lang.values import is_number
+from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
 
 SEL = "sel"
 _METAVAR = "#"

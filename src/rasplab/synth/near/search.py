@@ -19,6 +19,7 @@ import torch
 from rasplab.errors import RaspLabError
 from rasplab.lang.ast import Node
 from rasplab.lang.evaluator import evaluate
+from rasplab.lang.values import outputs_equal
 from rasplab.synth.near.grammar import Grammar, depth, first_hole, holes, is_complete, replace, show
 from rasplab.synth.near.holes import make_fillers
 from rasplab.synth.near.relaxed import TEMPERATURE, Encoder, RelaxedInputs, relaxed_eval
@@ -101,19 +102,13 @@ def normalised_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
     return ((pred[mask] - t) ** 2).mean() / var
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
-
-
 def exact_accuracy(program: Node, inputs: list[list[Any]], outputs: list[list[Any]]) -> float:
     """Fraction of examples the program reproduces exactly (0 when it fails to run)."""
     try:
         got = evaluate(program, inputs, strict=False)
     except (RaspLabError, TypeError, ValueError, ArithmeticError):
         return 0.0
-    right = sum(len(g) == len(y) and all(_same(a, b) for a, b in zip(g, y))
+    right = sum(outputs_equal(g, y, bools_are_numbers=True, strict_type=False)
                 for g, y in zip(got, outputs))
     return right / max(1, len(outputs))
 

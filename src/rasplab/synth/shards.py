@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from rasplab.errors import RaspLabError
 from rasplab.parallel.executor import Executor, Job, JobResult, make_executor
+from rasplab.synth.api import METHODS, normalise_examples, register_method, synthesize
 from rasplab.synth.result import SynthResult
 
 #: extra seconds a shard may take past its budget (imports, example checks) before it counts
@@ -21,9 +22,6 @@ GRACE = 30.0
 def run_shard(inputs: list[list[Any]], outputs: list[list[Any]], method: str, budget: float,
               shard: tuple[int, int], options: dict[str, Any]) -> SynthResult:
     """One shard's search (runs in a worker); `method` may also be "module:function"."""
-    from rasplab.synth import synthesize
-    from rasplab.synth.api import METHODS, register_method
-
     if ":" in method and method not in METHODS:  # registrations do not travel to workers
         register_method(method, method)
 
@@ -48,8 +46,6 @@ def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "b
     The result's `stats` say which shard won (`shard`: [i, n]) and how many failed
     (`failed_shards`); `candidates` adds up the shards that finished.
     """
-    from rasplab.synth.api import normalise_examples
-
     if shards < 1:
         raise RaspLabError(f"--shards must be at least 1, got {shards}")
     inputs, outputs = normalise_examples(examples)
