@@ -80,27 +80,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _check_args(args: argparse.Namespace) -> None:
     """Bad numbers and unwritable report folders fail before any work."""
-    from rasplab.errors import RaspLabError
+    from rasplab.cli.common import check_writable, int_in_range, positive_float, positive_int
 
-    if args.n < 1 or args.n > 100_000:
-        raise RaspLabError(f"--n must be between 1 and 100,000 (got {args.n})")
-    if not args.timeout > 0:
-        raise RaspLabError(f"--timeout must be a positive number of seconds (got {args.timeout:g})")
-    if args.held_out < 1:
-        raise RaspLabError(f"--held-out must be at least 1 (got {args.held_out})")
-    if args.max_len is not None and args.max_len < 1:
-        raise RaspLabError(f"--max-len must be at least 1 (got {args.max_len})")
-    if args.out:
-        out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise RaspLabError(f"-o {out}: a file is in the way (the report is a folder)")
-        parent = out if out.exists() else out.parent
-        if not parent.exists():
-            raise RaspLabError(f"-o {out}: folder {parent} does not exist")
-        import os
-
-        if not os.access(parent, os.W_OK):
-            raise RaspLabError(f"-o {out}: cannot write in {parent}")
+    int_in_range(args.n, "--n", least=1, most=100_000)
+    positive_float(args.timeout, "--timeout")
+    positive_int(args.held_out, "--held-out")
+    positive_int(args.max_len, "--max-len")
+    check_writable(args.out, "-o", folder=True)
 
 
 def _sequence_options(args: argparse.Namespace) -> bool:

@@ -39,7 +39,7 @@ def read_token_list(path: str | Path, what: str) -> list[Any]:
         if isinstance(t, bool) or not isinstance(t, str | int | float):
             raise ExamplesError(f"{path}: {what} entry {i} is {t!r}; entries are strings or "
                                 "numbers")
-    if len(set(map(_key, data))) != len(data):
+    if len(set(map(token_key, data))) != len(data):
         raise ExamplesError(f"{path}: the {what} file lists a token twice")
     return data
 
@@ -71,7 +71,8 @@ def read_sequences(path: str | Path, what: str = "prompts") -> list[list[Any]]:
     return out
 
 
-def _key(t: Any) -> tuple:
+def token_key(t: Any) -> tuple:
+    """A token as a dictionary key: 3 and 3.0 are one token, "3" another."""
     return (type(t).__name__ if not isinstance(t, int | float) else "num", t)
 
 
@@ -96,13 +97,13 @@ class SequenceOracle:
     def __post_init__(self) -> None:
         if self.predict not in PREDICT:
             raise RaspLabError(f"unknown prediction {self.predict!r}; one of {', '.join(PREDICT)}")
-        self.ids = {_key(t): i for i, t in enumerate(self.tokens)}
+        self.ids = {token_key(t): i for i, t in enumerate(self.tokens)}
         if len(self.tokens) != self.model.n_vocab:
             raise ExamplesError(f"the tokens file lists {len(self.tokens)} tokens but the model "
                                 f"reads {self.model.n_vocab} token ids")
-        if self.bos is not None and _key(self.bos) not in self.ids:
+        if self.bos is not None and token_key(self.bos) not in self.ids:
             raise ExamplesError(f"BOS token {self.bos!r} is not in the tokens file")
-        if self.from_token is not None and _key(self.from_token) not in self.ids:
+        if self.from_token is not None and token_key(self.from_token) not in self.ids:
             raise ExamplesError(f"--from token {self.from_token!r} is not in the tokens file")
         if self.predict == "classes":
             if self.classes is None:
@@ -119,13 +120,13 @@ class SequenceOracle:
     # --- encoding ---------------------------------------------------------------------------
     def token_of(self, t: Any) -> Any:
         """The tokens file's own spelling of `t` (3 and 3.0 are one token)."""
-        return self.tokens[self.ids[_key(t)]]
+        return self.tokens[self.ids[token_key(t)]]
 
     def encode(self, seq: Sequence[Any], where: str = "input") -> list[int]:
-        ids = [] if self.bos is None else [self.ids[_key(self.bos)]]
+        ids = [] if self.bos is None else [self.ids[token_key(self.bos)]]
         for i, t in enumerate(seq):
             try:
-                ids.append(self.ids[_key(t)])
+                ids.append(self.ids[token_key(t)])
             except (KeyError, TypeError):
                 raise ExamplesError(f"{where}: token {t!r} at position {i} is not in the model's "
                                     "tokens") from None
@@ -146,9 +147,9 @@ class SequenceOracle:
         """The first compared position (None: nothing in this sequence is compared)."""
         if self.from_token is None:
             return 0
-        key = _key(self.from_token)
+        key = token_key(self.from_token)
         for i, t in enumerate(seq):
-            if _key(t) == key:
+            if token_key(t) == key:
                 return i
         return None
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rasplab.distill.sequence_oracle import SequenceOracle
+from rasplab.distill.sequence_oracle import SequenceOracle, token_key
 from rasplab.distill.set_program import join_sets
 from rasplab.distill.whitebox import PROBE, WhiteBox, read_white_box
 from rasplab.errors import ExamplesError, RaspLabError
@@ -168,8 +168,8 @@ class Format:
         self.sep = oracle.from_token if oracle.predict == "next" else None
         inputs = [self.input_part(p) for p in prompts]
         seen = Counter(t for x in inputs for t in x)
-        self.input_tokens = sorted(seen, key=lambda t: oracle.ids[_k(t)])
-        self.distinct = all(len(set(map(_k, x))) == len(x) for x in inputs)
+        self.input_tokens = sorted(seen, key=lambda t: oracle.ids[token_key(t)])
+        self.distinct = all(len(set(map(token_key, x))) == len(x) for x in inputs)
         lengths = [len(x) for x in inputs]
         self.min_len, self.max_len = max(min(lengths), 1), max(lengths)
 
@@ -215,10 +215,6 @@ class Format:
         return [lead + x + tail for x in xs]
 
 
-def _k(t: Any) -> tuple:
-    return (type(t).__name__ if not isinstance(t, int | float) else "num", t)
-
-
 # --- search ------------------------------------------------------------------------------------
 def _truncate(xs: list[list[Any]], ys: list[list[Any]]) -> tuple[list, list]:
     """Causal examples cut after their last compared position (later ones change nothing)."""
@@ -237,7 +233,7 @@ def _dedupe(xs: list[list[Any]], ys: list[list[Any]]) -> tuple[list, list]:
     seen: set = set()
     ox, oy = [], []
     for x, y in zip(xs, ys):
-        key = tuple(map(_k, x))
+        key = tuple(map(token_key, x))
         if key not in seen:
             seen.add(key)
             ox.append(x)
@@ -265,8 +261,8 @@ def _search_sets(xs: list, ys: list, budget: float, causal_mode: bool, priors: d
     the candidates searched in all and up to the programs returned (summed over the tokens)."""
     xs, ys = _truncate(xs, ys)
     xs, ys = _dedupe(xs, ys)
-    seen = {_k(t): t for y in ys for s in y for t in s}
-    tokens = [t for t in token_order if _k(t) in seen]
+    seen = {token_key(t): t for y in ys for s in y for t in s}
+    tokens = [t for t in token_order if token_key(t) in seen]
     parts: list[tuple[Any, Node]] = []
     names: dict[str, str] = {}
     solved = True
@@ -338,8 +334,8 @@ def distill_sequences(oracle: SequenceOracle, prompts: list[list[Any]], *,
     xs = [x for x in xs if oracle.can_run(len(x))]
     ys = oracle(xs)
     xs, ys = _dedupe(xs, ys)
-    in_prompts = {tuple(map(_k, p)) for p in prompts}
-    weights = [1.0 if tuple(map(_k, x)) in in_prompts else VARIATION_WEIGHT for x in xs]
+    in_prompts = {tuple(map(token_key, p)) for p in prompts}
+    weights = [1.0 if tuple(map(token_key, x)) in in_prompts else VARIATION_WEIGHT for x in xs]
 
     # white box: the heads' attention read as selector priors for the engine (a constant
     # first token, the prompts' own <bos>, is read as the sink BOS is)
@@ -423,16 +419,10 @@ def ground_truth(program: Node, xs: list[list[Any]], model_out: list[list[Any]],
             raise RaspLabError(f"the reference gave {len(t)} outputs for an input of "
                                f"{len(x)} tokens")
         truth.append([v if w is not ANY else ANY for v, w in zip(t, m)])
-    prog = agreement(program, xs, truth, causal)
     model_ok = [all(_same(a, b) for a, b in zip(m, t)) for m, t in zip(model_out, truth)]
-    prog_run = run_program(program, xs) if not causal else None
-    prog_ok = []
-    for i, (x, t) in enumerate(zip(xs, truth)):
-        single = agreement(program, [x], [t], causal) if causal else None
-        prog_ok.append(single.sequences == 1.0 if single else
-                       prog_run[i] is not None and all(_same(a, b)
-                                                       for a, b in zip(prog_run[i], t)))
-    return {"program_correct": prog.sequences,
+    prog_ok = [agreement(program, [x], [t], causal).sequences == 1.0
+               for x, t in zip(xs, truth)]
+    return {"program_correct": float(np.mean(prog_ok)) if prog_ok else 0.0,
             "model_correct": float(np.mean(model_ok)) if model_ok else 0.0,
             "model_wrong_program_right": sum(p and not m for p, m in zip(prog_ok, model_ok)),
             "program_wrong_model_right": sum(m and not p for p, m in zip(prog_ok, model_ok))}
@@ -467,7 +457,7 @@ def load_reference(spec: str) -> Callable[[list[Any]], list[Any]]:
 
 
 def _strip_bos(oracle: SequenceOracle, p: list[Any]) -> list[Any]:
-    if oracle.bos is not None and p and _k(p[0]) == _k(oracle.bos):
+    if oracle.bos is not None and p and token_key(p[0]) == token_key(oracle.bos):
         return list(p[1:])
     return list(p)
 
