@@ -122,3 +122,17 @@ def test_a_comparison_with_double_equals_is_explained_not_an_attribute_error():
     assert lang.evaluate(lang.tokens.eq("a"), ["ab"]) == [[True, False]]
     sop = lang.tokens.eq("a")
     assert lang.from_sexpr(lang.to_sexpr(sop)) == sop  # both exported where documented
+
+
+def test_a_power_past_float_range_is_an_error_not_minutes_of_big_integers():
+    import pytest
+
+    from rasplab.errors import RaspRuntimeError
+    from rasplab.lang import Fn, Map, SequenceMap, evaluate, length
+    from rasplab.lang.functions import SLOT0, SLOT1
+
+    power = Fn("pow", (SLOT0, SLOT1))
+    tower = SequenceMap(power, length, SequenceMap(power, length, length))  # 9 ** 9 ** 9
+    with pytest.raises(RaspRuntimeError, match="beyond the range"):
+        evaluate(tower, ["abcdefghi"])
+    assert evaluate(SequenceMap(power, length, length), ["abc"]) == [[27, 27, 27]]

@@ -44,6 +44,16 @@ def _ifelse(a: Any, c: Any, b: Any) -> Any:
     return a if c else b
 
 
+def _pow(a: Any, b: Any) -> Any:
+    """`a ** b`, refusing whole numbers past float range: `length ** length ** length` would
+    otherwise build an integer of millions of digits (minutes of work) that no numerical s-op,
+    aggregate or compiled model can hold."""
+    if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1 and \
+            b * math.log2(abs(a)) > 1024:
+        raise OverflowError(f"{a} ** {b} is beyond the range of numbers")
+    return operator.pow(a, b)
+
+
 def _in(x: Any, container: tuple) -> bool:
     return x in container
 
@@ -63,7 +73,7 @@ OPS: dict[str, tuple[int, Callable[..., Any]]] = {
     "mul": (2, operator.mul),
     "div": (2, _div),
     "mod": (2, operator.mod),
-    "pow": (2, operator.pow),
+    "pow": (2, _pow),
     "eq": (2, operator.eq),
     "ne": (2, operator.ne),
     "lt": (2, operator.lt),
