@@ -128,7 +128,7 @@ def test_a_power_past_float_range_is_an_error_not_minutes_of_big_integers():
     import pytest
 
     from rasplab.errors import RaspRuntimeError
-    from rasplab.lang import Fn, Map, SequenceMap, evaluate, length
+    from rasplab.lang import Fn, SequenceMap, evaluate, length
     from rasplab.lang.functions import SLOT0, SLOT1
 
     power = Fn("pow", (SLOT0, SLOT1))
