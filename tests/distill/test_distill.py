@@ -149,3 +149,25 @@ def test_ctrl_c_after_a_search_keeps_the_best_program_so_far():
     result = distill(oracle, n=200, budget=60, held_out=20)
     assert result.interrupted and result.rounds == 1
     assert result.program is not None
+
+
+def test_ctrl_c_during_a_search_returns_at_once_without_pictures(tmp_path, monkeypatch):
+    """A search stopped by Ctrl-C that has a program: no check on fresh inputs (the model is not
+    queried again before the short verification), and the report skips its pictures."""
+    import dataclasses
+
+    import rasplab.distill.pipeline as pipeline
+    from rasplab.distill import distill
+    from rasplab.distill.oracle import from_function
+
+    real = pipeline._search
+    monkeypatch.setattr(pipeline, "_search", lambda *a, **k: dataclasses.replace(
+        real(*a, **k), interrupted=True))
+    asked: list[int] = []
+    oracle = from_function(lambda x: asked.append(1) or x[::-1], vocab="abc", max_len=4)
+    result = distill(oracle, n=100, budget=60, held_out=500, out_dir=tmp_path)
+    assert result.interrupted and result.rounds == 1
+    assert result.verification.agreement == 1.0
+    assert len(asked) <= 100 + 4 * 50  # the queries, then at most 50 inputs a length
+    assert not list(tmp_path.glob("*.png"))
+    assert "pictures skipped" in (tmp_path / "report.md").read_text()

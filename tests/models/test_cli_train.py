@@ -31,3 +31,28 @@ def test_train_unknown_task_is_one_line_exit_2(capsys) -> None:
     assert main(["train", "no_such_task", "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert "no_such_task" in err and "\n" not in err
+
+
+def test_train_interrupted_keeps_the_model_and_exits_130(tmp_path: Path, capsys,
+                                                         monkeypatch) -> None:
+    """Ctrl-C during training: the best model so far is written, no learning curve is drawn
+    (seconds the user is not waiting for), and the exit status is 130 like other commands."""
+    import torch
+
+    calls = {"n": 0}
+    real_step = torch.optim.AdamW.step
+
+    def step_then_interrupt(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 10:
+            raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", step_then_interrupt)
+    out = tmp_path / "hist.safetensors"
+    code = main(["train", "hist", "--steps", "40", "--d-model", "32", "--quiet",
+                 "--threads", "1", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 130
+    assert out.is_file() and not out.with_suffix(".png").exists()
+    assert "interrupted" in captured.out and "no learning curve" in captured.err

@@ -153,3 +153,22 @@ def test_same_seed_gives_the_same_model() -> None:
     inputs = [list("abcd"), list("dca")]
     for x, y in zip(a.logits(inputs), b.logits(inputs)):
         assert np.array_equal(x, y)
+
+
+def test_ctrl_c_keeps_the_model_and_skips_the_slow_figures(monkeypatch) -> None:
+    """An interrupted training returns at once: best model kept, test accuracy measured, the
+    longer-input and attention figures (seconds the user is not waiting for) skipped."""
+    calls = {"n": 0}
+    real_step = torch.optim.AdamW.step
+
+    def step_then_interrupt(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", step_then_interrupt)
+    result = train(ToyTask(), TrainConfig(steps=200, **TINY), progress=False)
+    assert result.interrupted and result.steps == 30
+    assert 0.0 <= result.accuracy <= 1.0
+    assert result.length_gen_accuracy is None and result.attention_mse is None

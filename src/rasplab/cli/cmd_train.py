@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,10 @@ def run_train(args: argparse.Namespace) -> int:
     result = train(task, config, progress=not args.quiet)
     failed = try_writing("-o", out, lambda: save_model(result.model, out))
     wrote = [out] if failed is None else []
+    if plot is not None and result.interrupted:  # Ctrl-C: the model now, no picture
+        print(f"rasplab train: interrupted; no learning curve written to {plot}",
+              file=sys.stderr)
+        plot = None
     if plot is not None and result.curve and failed is None:
         from rasplab.viz.learning_curve import plot_learning_curve
 
@@ -119,7 +124,7 @@ def run_train(args: argparse.Namespace) -> int:
         print_json(doc)
         if failed is not None:  # the figures are printed above: a failed write loses nothing
             raise failed
-        return 0
+        return 130 if result.interrupted else 0
 
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{100 * x:.2f}%"
@@ -129,9 +134,13 @@ def run_train(args: argparse.Namespace) -> int:
           f"{', causal' if cfg.causal else ''}")
     print(f"held-out (lengths {task.min_len}-{task.max_len}): {pct(result.accuracy)} per token, "
           f"{pct(result.sequence_accuracy)} per sequence")
-    print(f"longer inputs (lengths {task.max_len + 1}-{cfg.n_ctx - 1}): "
-          f"{pct(result.length_gen_accuracy)} per token, "
-          f"{pct(result.length_gen_sequence_accuracy)} per sequence")
+    if result.interrupted:
+        print(f"longer inputs (lengths {task.max_len + 1}-{cfg.n_ctx - 1}): not measured "
+              "(interrupted)")
+    else:
+        print(f"longer inputs (lengths {task.max_len + 1}-{cfg.n_ctx - 1}): "
+              f"{pct(result.length_gen_accuracy)} per token, "
+              f"{pct(result.length_gen_sequence_accuracy)} per sequence")
     for head in result.supervised_heads:
         print(f"supervised {head}")
     if result.attention_mse is not None:
@@ -145,4 +154,4 @@ def run_train(args: argparse.Namespace) -> int:
         print("wrote " + " and ".join(map(str, wrote)))
     if failed is not None:
         raise failed
-    return 0
+    return 130 if result.interrupted else 0

@@ -38,16 +38,17 @@ def _method(v: Any) -> str:
 def write_report(result: "DistillResult", out_dir: str | Path,
                  example_input: list[Any] | None = None) -> Path:
     """Write program.rasp, summary.json, report.md and its PNGs into `out_dir`; returns the .md."""
-    # late: matplotlib loads only when a report is written
-    from rasplab.viz.distill_plots import agreement_by_length, selector_vs_head
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "program.rasp").write_text(result.source)
     (out / "summary.json").write_text(json.dumps(to_jsonable(result.summary()), indent=2) + "\n")
     v = result.verification
-    agreement_by_length(v.agreement_by_length, v.longer_program_correct, v.longer_model_correct,
-                        out / "agreement_by_length.png")
+    pictures = not getattr(result, "interrupted", False)  # after Ctrl-C the user waits for the program, not plots
+    if pictures:  # late: matplotlib loads only when pictures are drawn
+        from rasplab.viz.distill_plots import agreement_by_length, selector_vs_head
+
+        agreement_by_length(v.agreement_by_length, v.longer_program_correct,
+                            v.longer_model_correct, out / "agreement_by_length.png")
 
     lines = [f"# Distillation of {result.model_description}", "",
              f"Task: `{result.task or 'unknown'}` · queries: {result.n_queries} · "
@@ -69,7 +70,8 @@ def write_report(result: "DistillResult", out_dir: str | Path,
     lines += ["", "| length | inputs checked | weight | agreement |", "| --- | --- | --- | --- |"]
     lines += [f"| {k} | {v.n_by_length.get(k, '–')} | {_pct(v.weight_by_length.get(k))} | "
               f"{_pct(a)} |" for k, a in v.agreement_by_length.items()]
-    lines += ["", "![agreement per length](agreement_by_length.png)", ""]
+    lines += ["", "![agreement per length](agreement_by_length.png)" if pictures else
+              "(pictures skipped: the run was interrupted)", ""]
     if v.examples_of_disagreement:
         lines += ["Inputs where they differ (first few):", ""]
         lines += [f"- `{''.join(map(str, d['input']))}`: model {d['model']}, "
@@ -83,7 +85,7 @@ def write_report(result: "DistillResult", out_dir: str | Path,
         for i, m in enumerate(result.head_matches):
             lines.append(f"| `{m['selector']}` | `{m['head']}` | {m['score']:.3f} |")
         lines.append("")
-        if example_input is not None and patterns is not None:
+        if pictures and example_input is not None and patterns is not None:
             for i, m in enumerate(result.head_matches):
                 sel_mat = evaluate(m["node"], [example_input])[0]
                 head_mat = patterns[m["head"]][0]

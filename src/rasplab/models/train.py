@@ -282,10 +282,10 @@ def train(task: Any, config: TrainConfig | None = None, progress: bool = True) -
 
     acc, seq = evaluate_accuracy(net, test)
     attn_mse = None
-    if heads and test.masks is not None:
+    if heads and test.masks is not None and not interrupted:
         attn_mse = attention_mse(net, heads, test.ids, test.masks, test.labels != IGNORE)
     long_acc = long_seq = None
-    if long_inputs:
+    if long_inputs and not interrupted:  # the user pressed Ctrl-C: the test accuracy is enough
         try:
             long = _split(model, task, long_inputs, (), task.max_len + config.length_gen_extra + 1)
         except RaspLabError:  # a task whose reference refuses longer inputs: no figure
