@@ -7,6 +7,7 @@ original's `rasplib`), feeds it the program source, then calls the resulting s-o
 on each input, either recording the outputs or timing the calls.
 
     results = run_original(checkout, python, jobs, mode="outputs")
+    per_program = time_original(checkout, python, ["reverse", "sort", "hist"], inputs)
 """
 from __future__ import annotations
 
@@ -68,13 +69,13 @@ for job in request["jobs"]:
                     outs.append({"error": str(e)[:200]})
             entry["outputs"] = outs
         else:
-            times = []
+            times, outs = [], []
             for x in job["inputs"]:
                 start = time.perf_counter()
-                outs = call(prog, x)
+                outs.append(call(prog, x))
                 times.append(time.perf_counter() - start)
             entry["seconds"] = times
-            entry["last_output"] = outs
+            entry["outputs"] = outs
         results.append(entry)
 json.dump(results, out)
 out.close()
@@ -86,7 +87,7 @@ def run_original(checkout: str | Path, python: str, jobs: list[dict[str, Any]], 
     """Run each job (`name`, `source` defining `prog`, `inputs`) through the original.
 
     mode "outputs": each result holds `outputs` (one list per input, or {"error": ...});
-    mode "time": each result holds `seconds` (one wall time per input) and `last_output`.
+    mode "time": each result holds `seconds` (one wall time per input) and `outputs`.
     A program the original refuses comes back as {"name", "error"}.
     """
     checkout = Path(checkout)
@@ -111,3 +112,31 @@ def run_original(checkout: str | Path, python: str, jobs: list[dict[str, Any]], 
         raise RuntimeError(f"the original interpreter failed (exit {proc.returncode}): "
                            f"{err.strip()[-2000:]}")
     return json.loads(data)
+
+
+#: the benchmark programs in the original's syntax; `{t}` is the tokens s-op for the input kind
+BENCH_SOURCES = {
+    "reverse": "prog = aggregate(select(indices, length - indices - 1, ==), {t});",
+    "sort": "prog = sort({t}, {t});",
+    "hist": "prog = selector_width(select({t}, {t}, ==));",
+}
+
+
+def time_original(checkout: str | Path, python: str, programs: list[str],
+                  inputs: list[Any]) -> dict[str, dict[str, Any]]:
+    """Time the original on each input, one call at a time as its REPL evaluates them.
+
+    `inputs` are lists of integers (read with `tokens_int`) or of strings (`tokens`). Returns,
+    per program: `ms_per_input` (mean wall time), `seconds` (each input's) and `outputs`.
+    """
+    kind = "tokens_int" if inputs and isinstance(inputs[0][0], int) else "tokens"
+    jobs = [{"name": name, "source": BENCH_SOURCES[name].format(t=kind) + "\n",
+             "inputs": [list(x) for x in inputs]} for name in programs]
+    out = {}
+    for result in run_original(checkout, python, jobs, mode="time"):
+        if "error" in result:
+            raise RuntimeError(f"the original refused {result['name']}: {result['error']}")
+        seconds = result["seconds"]
+        out[result["name"]] = {"ms_per_input": 1e3 * sum(seconds) / len(seconds),
+                               "seconds": seconds, "outputs": result["outputs"]}
+    return out
