@@ -3,8 +3,8 @@
 For reverse, sort and hist it writes N random inputs of length L (the task's letters, labelled by
 its reference), then times, as a user waits for them: the `rasplab run` process (a subprocess,
 wall clock, stdout to /dev/null), the evaluator alone on the same inputs (in this process), the
-original RASP interpreter's 47 ms an input (issue #22's measurement at length 100; the original is
-not installable here), `rasplab data` writing such a file, and `load_examples` reading one (what
+original RASP interpreter's 47 ms an input (issue #22's figure at length 100, or measured with
+`--original`, below), `rasplab data` writing such a file, and `load_examples` reading one (what
 `synth --examples` does first). With `--before SRC` the same commands also run on another source
 tree (e.g. a checkout of the previous commit), interleaved, so both columns share one machine
 state. Prints a markdown table; writes benchmarks/results/cli.json and cli.md.
