@@ -3,9 +3,14 @@
 Both run the same program structure (Tracr's `lib.make_reverse`, `make_sort`, `make_hist`,
 rebuilt node for node in rasplab's embedding) on the same random inputs; outputs are checked
 equal. Tracr evaluates one input at a time in Python, so by default it is timed on a subset.
+With `--original PATH` (a checkout of the original RASP interpreter, run by
+`--original-python`), the original too is timed, one input at a time through its own
+interpreter, on the first `--original-n` of the same inputs: its figure per input, rasplab's, and
+the speed-up are printed side by side.
 
     /work/bench-venv/bin/python benchmarks/bench_evaluator.py [--n 10000] [--length 100]
-        [--tracr-n 300] [--repeat 3] [--json]
+        [--tracr-n 300] [--repeat 3] [--original PATH --original-python PY [--original-n 10]]
+        [--json]
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from collections import Counter
 from typing import Any, Callable
 
 import numpy as np
+from original_rasp import time_original
 from tqdm import tqdm
 
 from rasplab.lang import EQ, LT, TRUE, Aggregate, SelectorWidth, SequenceMap, evaluate, select
@@ -72,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="inputs for Tracr (a prefix of the same inputs; 0 skips Tracr)")
     ap.add_argument("--repeat", type=int, default=3, help="rasplab runs; the best is kept")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--original", help="checkout of the original RASP interpreter to time too")
+    ap.add_argument("--original-python", default=sys.executable,
+                    help="a Python with the original's runtime (antlr4-python3-runtime 4.9.1)")
+    ap.add_argument("--original-n", type=int, default=10,
+                    help="inputs for the original (a prefix of the same inputs)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -79,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     inputs = rng.integers(0, args.vocab, size=(args.n, args.length)).tolist()
     ours = rasplab_programs(args.length)
     theirs = tracr_programs(args.length) if args.tracr_n else {}
+    original = (time_original(args.original, args.original_python, list(ours),
+                              inputs[: args.original_n]) if args.original else {})
     rows = []
     try:
         for name, program in ours.items():
@@ -101,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
                     "tracr_us_per_input": 1e6 * t / len(subset),
                     "speedup": (t / len(subset)) / (seconds / args.n),
                     "outputs_equal": tracr_out == out[: len(subset)]})
+            if name in original:
+                ms = original[name]["ms_per_input"]
+                subset = inputs[: args.original_n]
+                row.update({
+                    "original_n": len(subset), "original_ms_per_input": round(ms, 1),
+                    "original_speedup": (ms / 1e3) / (seconds / args.n),
+                    "original_outputs_equal": original[name]["outputs"] == out[: len(subset)]})
             rows.append(row)
     except KeyboardInterrupt:
         print("interrupted: reporting the programs measured so far", file=sys.stderr)
@@ -119,6 +139,15 @@ def main(argv: list[str] | None = None) -> int:
             "DIFFER"
         print(f"{r['program']:<8} {r['rasplab_s']:>9.3f} {r['rasplab_us_per_input']:>9.1f} "
               f"{tr}  {ok}")
+    if original:
+        print(f"\nthe original RASP interpreter, one input at a time, on the first "
+              f"{args.original_n} inputs:")
+        print(f"{'program':<8} {'ms/input':>9} {'rasplab us/input':>17} {'speed-up':>10}  outputs")
+        for r in rows:
+            if "original_ms_per_input" in r:
+                same = "equal" if r["original_outputs_equal"] else "DIFFER"
+                print(f"{r['program']:<8} {r['original_ms_per_input']:>9.1f} "
+                      f"{r['rasplab_us_per_input']:>17.1f} {r['original_speedup']:>9,.0f}x  {same}")
     return 0
 
 
