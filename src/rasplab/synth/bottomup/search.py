@@ -25,7 +25,7 @@ from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.pairs import pair_table_program as two_key_table
 from rasplab.synth.bottomup.simplify import finish
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space, kind_of
-from rasplab.synth.result import SynthResult
+from rasplab.synth.result import SynthResult, source_forms
 
 SEARCH_SIZE = 24
 MAX_COST = 40
@@ -342,7 +342,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
     program = finish(driver.best) if driver.best is not None else None
     if program is not None and causal:
         program = mark_causal(program)
-    source, sexpr = _render(program)
+    source, sexpr = source_forms(program)
     return SynthResult(program=program, source=source, sexpr=sexpr,
                        solved=driver.best_acc == 1.0, accuracy=max(driver.best_acc, 0.0),
                        seconds=seconds, candidates=candidates, method="bottomup",
@@ -365,10 +365,3 @@ def _progress_bar(budget: float, progress: bool | None) -> Any:
     return tqdm(total=round(budget, 1), unit="s", desc="synth", leave=False,
                 disable=None if progress is None else False,
                 bar_format="{desc}: {bar} {n:.0f}/{total:.0f}s {postfix}")
-
-
-def _render(program: Node | None) -> tuple[str, str]:
-    if program is None:
-        return "", ""
-    from rasplab.synth.bottomup.simplify import to_sexpr_text, to_source
-    return to_source(program), to_sexpr_text(program)
