@@ -2,7 +2,8 @@
 
 Reads as its stages: choose a small diverse search set; grow the bank cost level by level while
 the goal checks propose complete programs; verify each promising one on every example (adding
-counterexamples to the search set when it fails); simplify and name the best program found.
+counterexamples to the search set when it fails); make the best program's tables total and name
+its steps.
 """
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from rasplab.synth.bottomup.bank import Bank
 from rasplab.synth.bottomup.enumerate import Enumerator, TimeUp
 from rasplab.synth.bottomup.goal import Candidate, Goal
 from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.naming import finish
 from rasplab.synth.bottomup.pairs import pair_table_program as two_key_table
-from rasplab.synth.bottomup.simplify import finish
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space, kind_of
 from rasplab.synth.result import SynthResult, source_forms
 
