@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rasplab.cli.common import check_writable, parse_input, positive_int, print_json, try_writing
-from rasplab.errors import ExamplesError, RaspNameError
+from rasplab.errors import RaspNameError, UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,11 +56,11 @@ def _vocab(args: argparse.Namespace, task: Any) -> list[Any]:
             try:
                 return [int(v) for v in args.vocab]
             except ValueError:
-                raise ExamplesError(f"--int-tokens: {args.vocab} are not all integers") from None
+                raise UsageError(f"--int-tokens: {args.vocab} are not all integers") from None
         return list(args.vocab)
     if task is not None:
         return [t for t in task.vocab]
-    raise ExamplesError("give the input tokens with --vocab (e.g. --vocab a b c)")
+    raise UsageError("give the input tokens with --vocab (e.g. --vocab a b c)")
 
 
 def summary(model: Any, seconds: float) -> dict:
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     vocab = _vocab(args, task)
     max_len = args.max_len if args.max_len is not None else getattr(task, "max_len", None)
     if max_len is None:
-        raise ExamplesError("give the longest input length with --max-len N")
+        raise UsageError("give the longest input length with --max-len N")
     start = time.perf_counter()
     model = compile_program(program, vocab, max_len, reuse_residual=not args.no_reuse)
     seconds = time.perf_counter() - start

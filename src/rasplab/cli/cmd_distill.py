@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from rasplab.cli.common import print_json
+from rasplab.errors import NoProgramError
 from rasplab.parallel.options import add_executor_args, executor_from_args
 
 
@@ -127,9 +128,12 @@ def run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         if not args.json:
             print(f"# {line}", file=sys.stderr, flush=True)
-    result = distill(target, task=task, vocab=args.vocab, max_len=args.max_len, n=args.n,
-                     budget=args.timeout, held_out=args.held_out, seed=args.seed,
-                     out_dir=out_dir, library=library, progress=say)
+    try:
+        result = distill(target, task=task, vocab=args.vocab, max_len=args.max_len, n=args.n,
+                         budget=args.timeout, held_out=args.held_out, seed=args.seed,
+                         out_dir=out_dir, library=library, progress=say)
+    except NoProgramError as exc:  # the library says what; the command line says which flags
+        raise NoProgramError(f"{exc} (--timeout S, --library FILE)") from None
     if args.json:
         print_json(result.summary())
     else:

@@ -18,7 +18,7 @@ from rasplab.cli.common import (
     print_json,
     try_writing,
 )
-from rasplab.errors import ExamplesError
+from rasplab.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,14 +67,14 @@ def run(args: argparse.Namespace) -> int:
         options["weights"] = args.weights
     if getattr(args, "plot", None):
         if args.method != "near":
-            raise ExamplesError("--plot draws NEAR's search; use it with --method near")
+            raise UsageError("--plot draws NEAR's search; use it with --method near")
     method = args.method
     if getattr(args, "recognition", None):
         from rasplab.synth.bottomup.grammar import Grammar
         from rasplab.synth.recognition import load_recognition, recognition_grammar
 
         if method not in ("bottomup", "library"):
-            raise ExamplesError(f"--recognition sets bottom-up production costs; use --method "
+            raise UsageError(f"--recognition sets bottom-up production costs; use --method "
                                 f"bottomup or library (got {method})")
         from rasplab.synth.api import normalise_examples
 
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         from rasplab.synth.library import load_library
 
         if method not in ("bottomup", "library"):
-            raise ExamplesError(f"--library needs --method library (got {method})")
+            raise UsageError(f"--library needs --method library (got {method})")
         options["library"] = load_library(args.library)
         method = "library"
     shards = getattr(args, "shards", None)
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         from rasplab.synth.shards import sharded_synthesize
 
         if method == "near":
-            raise ExamplesError("--shards splits a bottom-up search; use --method bottomup or "
+            raise UsageError("--shards splits a bottom-up search; use --method bottomup or "
                                 "library")
         result = sharded_synthesize(examples, shards=shards or 2, method=method,
                                     budget=args.timeout, ray=args.ray, **options)

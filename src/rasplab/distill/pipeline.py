@@ -14,7 +14,7 @@ from rasplab.distill.oracle import Patterns, as_oracle
 from rasplab.distill.queries import dedupe, disagreements, every_input, input_sampler
 from rasplab.distill.report import write_report
 from rasplab.distill.verify import Verification, run_program, verify
-from rasplab.errors import RaspLabError
+from rasplab.errors import NoProgramError, RaspLabError
 from rasplab.lang import Node
 
 
@@ -186,9 +186,9 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
     if result is None or result.program is None:
         if interrupted:
             raise KeyboardInterrupt
-        raise RaspLabError(f"no program reproduced even one of the {len(xs)} queried inputs "
-                           f"within {budget:g} s; a longer --timeout or a learned --library "
-                           "may reach it")
+        raise NoProgramError(f"no program reproduced even one of the {len(xs)} queried inputs "
+                             f"within {budget:g} s; a longer search or a learned library may "
+                             "reach it")
 
     program = result.program
     truth = None
