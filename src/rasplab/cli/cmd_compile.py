@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from rasplab.cli.common import check_writable, parse_input, positive_int, print_json, try_writing
-from rasplab.errors import RaspNameError, UsageError
+from rasplab.cli.names import resolve as resolve_name
+from rasplab.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,18 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def resolve_program(spec: str) -> tuple[Any, Any]:
     """(program, task or None) for a .rasp file, file.rasp:name, task name or library name."""
-    if ".rasp" in spec:
-        path_part, _, name = spec.partition(".rasp:") if ".rasp:" in spec else (spec, "", "")
-        path = Path(path_part if not name else path_part + ".rasp")
-        if not path.is_file():
-            raise RaspNameError(f"{path}: no such .rasp file")
-        from rasplab.lang.parser import load_program
-        return load_program(path, name or None), None
-    from rasplab.tasks import TASKS
-    if spec in TASKS:
-        return TASKS[spec].program, TASKS[spec]
-    from rasplab.lang.library import get_program
-    return get_program(spec), None
+    target = resolve_name(spec, models=False)
+    return target.program, target.task
 
 
 def _vocab(args: argparse.Namespace, task: Any) -> list[Any]:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from rasplab.cli.common import print_json
+from rasplab.cli.names import model_or_task
 from rasplab.errors import NoProgramError
 from rasplab.parallel.options import add_executor_args, executor_from_args
 
@@ -102,11 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
     _check_args(args)
     for target in args.model:
-        if ("/" in target or target.endswith((".pt", ".safetensors", ".json"))) and \
-                not Path(target).exists():
-            from rasplab.errors import ModelFileError
-
-            raise ModelFileError(f"model not found: {target}")
+        model_or_task(target)  # a missing model file fails now, before any training
     if len(args.model) == 1 and (is_user_model(args.model[0]) or _sequence_options(args)) \
             and (Path(args.model[0]).exists() or args.model[0].endswith((".pt", ".safetensors"))):
         return _run_user_model(args)
@@ -119,9 +116,8 @@ def run(args: argparse.Namespace) -> int:
             or args.journal):
         return _run_many(args)
     target = args.model[0]
-    task = None
-    if not (target.endswith(".safetensors") or Path(target).exists()):
-        task = target
+    _, task = model_or_task(target)
+    if task is not None:
         target = model_for(task, retrain=args.retrain, quiet=args.json)
     name = task or Path(target).stem
     out_dir = args.out or f"distill-{name}"
