@@ -11,7 +11,7 @@ from rasplab.jsonio import to_jsonable
 from rasplab.lang import evaluate
 
 if TYPE_CHECKING:
-    from rasplab.distill.pipeline import DistillResult
+    from rasplab.distill.result import DistillResult
 
 
 def _pct(x: float | None) -> str:
