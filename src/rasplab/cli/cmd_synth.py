@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rasplab.synth import synthesize
+    from rasplab.synth import Examples, synthesize
     from rasplab.tasks import load_examples
 
     positive_float(args.timeout, "--timeout")
@@ -62,9 +62,8 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output, "-o")
     check_writable(getattr(args, "plot", None), "--plot")
     examples = load_examples(args.examples)
-    options = {"seed": args.seed}
-    if args.weights:
-        options["weights"] = args.weights
+    grammar: Any = args.weights or None
+    library = None
     if getattr(args, "plot", None):
         if args.method != "near":
             raise UsageError("--plot draws NEAR's search; use it with --method near")
@@ -75,20 +74,18 @@ def run(args: argparse.Namespace) -> int:
 
         if method not in ("bottomup", "library"):
             raise UsageError(f"--recognition sets bottom-up production costs; use --method "
-                                f"bottomup or library (got {method})")
-        from rasplab.synth.api import normalise_examples
-
-        xs, ys = normalise_examples(examples)
+                             f"bottomup or library (got {method})")
+        examples = Examples.of(examples)  # checked once: synthesize takes them as they are
         # costs are set relative to --weights when given, else to the model's own grammar
-        base = Grammar.load(options["weights"]) if "weights" in options else None
-        options["weights"] = recognition_grammar(load_recognition(args.recognition), xs, ys,
-                                                 base)
+        base = Grammar.load(grammar) if grammar is not None else None
+        grammar = recognition_grammar(load_recognition(args.recognition), examples.inputs,
+                                      examples.outputs, base)
     if args.library:
         from rasplab.synth.library import load_library
 
         if method not in ("bottomup", "library"):
             raise UsageError(f"--library needs --method library (got {method})")
-        options["library"] = load_library(args.library)
+        library = load_library(args.library)
         method = "library"
     shards = getattr(args, "shards", None)
     if shards is not None or getattr(args, "ray", None):
@@ -96,11 +93,13 @@ def run(args: argparse.Namespace) -> int:
 
         if method == "near":
             raise UsageError("--shards splits a bottom-up search; use --method bottomup or "
-                                "library")
+                             "library")
         result = sharded_synthesize(examples, shards=shards or 2, method=method,
-                                    budget=args.timeout, ray=args.ray, **options)
+                                    budget=args.timeout, ray=args.ray, seed=args.seed,
+                                    grammar=grammar, library=library)
     else:
-        result = synthesize(examples, method=method, budget=args.timeout, **options)
+        result = synthesize(examples, method=method, budget=args.timeout, seed=args.seed,
+                            grammar=grammar, library=library)
     failed = None
     if args.output and result.source:
         failed = try_writing("-o", args.output, lambda: Path(args.output).write_text(result.source))

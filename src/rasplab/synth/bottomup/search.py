@@ -269,8 +269,8 @@ def _leaf_values(leaves: Sequence[tuple[Node, int]], space: Space
 
 
 def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
-           weights: Any = None, selector_priors: dict | None = None, seed: int = 0,
-           progress: bool | None = None, search_size: int = SEARCH_SIZE,
+           grammar: Grammar | dict | str | None = None, selector_priors: dict | None = None,
+           seed: int = 0, progress: bool | None = None, search_size: int = SEARCH_SIZE,
            max_cost: int = MAX_COST, shard: tuple[int, int] | None = None,
            causal: bool = False, leaves: Sequence[tuple[Node, int]] = ()) -> SynthResult:
     """Bottom-up search with observational equivalence and goal-directed last steps.
@@ -282,7 +282,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
     (node, cost) offered as single steps, e.g. what a model's format makes natural."""
     start = time.monotonic()
     deadline = start + budget
-    grammar = Grammar.load(weights)
+    grammar = Grammar.load(grammar)
     if shard is not None:
         from rasplab.synth.bottomup.portfolio import shard_grammar, shard_seed
         grammar, seed = shard_grammar(grammar, shard), shard_seed(seed, shard)

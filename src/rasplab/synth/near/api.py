@@ -121,6 +121,8 @@ def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar 
 
 
 def synthesize(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[Any]], *,
-               budget: float = 60.0, **options: Any) -> SynthResult:
+               budget: float = 60.0, grammar: str | Grammar = "macro", library: Any = None,
+               seed: int = 0, progress: bool = True) -> SynthResult:
     """The `rasplab.synth.synthesize(..., method="near")` entry: (inputs, outputs) lists."""
-    return synthesize_near(list(zip(inputs, outputs)), budget, **options)
+    return synthesize_near(list(zip(inputs, outputs)), budget, grammar, seed=seed,
+                           library=library, progress=progress)
