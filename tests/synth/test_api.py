@@ -35,3 +35,14 @@ def test_methods_are_functions_given_only_the_keywords_set():
     assert callable(METHODS["bottomup"]) and callable(METHODS["near"])
     with pytest.raises(RaspNameError, match="unknown synthesis method 'nope'"):
         synthesize([("a", [1])], method="nope")
+
+
+def test_cli_refuses_production_costs_for_near(tmp_path, capsys):
+    from rasplab.cli.main import main
+
+    path = tmp_path / "ex.jsonl"
+    path.write_text('{"input": ["a", "b"], "output": ["b", "a"]}\n')
+    code = main(["synth", "--examples", str(path), "--method", "near", "--weights", "uniform"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--weights sets bottom-up production costs" in err
+    assert len(err.strip().splitlines()) == 1

@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         if args.method != "near":
             raise UsageError("--plot draws NEAR's search; use it with --method near")
     method = args.method
+    if grammar is not None and method == "near":  # NEAR's grammars are not production costs
+        raise UsageError("--weights sets bottom-up production costs; use --method bottomup or "
+                         "library")
     if getattr(args, "recognition", None):
         from rasplab.synth.bottomup.grammar import Grammar
         from rasplab.synth.recognition import load_recognition, recognition_grammar
