@@ -256,6 +256,6 @@ def as_oracle(model: Any, *, vocab: Sequence[Any] | None = None, max_len: int | 
         oracle.task = task
     if oracle.vocab is None or oracle.max_len is None:
         raise RaspLabError("the model's vocabulary and maximum length are unknown: pass them "
-                           "(--vocab/--max-len)")
+                           "(vocab=, max_len=)")
     return oracle
 
