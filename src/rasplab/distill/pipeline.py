@@ -19,7 +19,7 @@ from rasplab.distill.verify import Verification, run_program, verify
 from rasplab.errors import NoProgramError, RaspLabError
 from rasplab.lang import Node
 from rasplab.lang.printer import to_rasp_expr
-from rasplab.synth import synthesize
+from rasplab.synth import SynthResult, synthesize
 from rasplab.synth.library import load_library
 from rasplab.tasks import get_task
 
@@ -107,7 +107,7 @@ class Heads:
 class Found:
     """The search's outcome: the program kept, its search result, the queries it grew to."""
 
-    result: Any
+    result: SynthResult
     queries: Queries
     rounds: int
     candidates: int
@@ -242,15 +242,12 @@ def write_up(out: DistillResult, oracle: Oracle, heads: Heads, out_dir: str | Pa
 
 
 def _search(examples: list[tuple[list, list]], budget: float, priors: dict, seed: int,
-            library: Any = None, causal: bool = False) -> Any:
+            library: Any = None, causal: bool = False) -> SynthResult:
     """One bottom-up search under the noisy objective, with head-derived selector priors (and
     a learned library's abstractions as single steps, when given)."""
-    extra = {"method": "library", "library": library} if library is not None else {
-        "method": "bottomup"}
-    if causal:
-        extra["causal"] = True
-    return synthesize(examples, budget=budget, selector_priors=priors or None, seed=seed,
-                      progress=False, **extra)
+    return synthesize(examples, method="bottomup" if library is None else "library",
+                      budget=budget, library=library, selector_priors=priors or None, seed=seed,
+                      progress=False, causal=causal)
 
 
 def _trained_elsewhere(model: Any) -> bool:

@@ -11,7 +11,6 @@ from typing import Any, Callable, Iterable, Sequence
 
 from rasplab.errors import ExamplesError, RaspNameError
 from rasplab.lang.values import value_key
-from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.search import search as bottomup
 from rasplab.synth.library import Library
 from rasplab.synth.library import synthesize as with_library
@@ -95,7 +94,7 @@ def register_method(name: str, fn: Method) -> None:
 
 
 def synthesize(examples: Examples | Iterable[Any], method: str = "bottomup",
-               budget: float = 60.0, *, grammar: Grammar | dict | str | Any = None,
+               budget: float = 60.0, *, grammar: Any = None,
                library: Library | str | None = None, selector_priors: dict | None = None,
                seed: int = 0, progress: bool | None = None, causal: bool = False,
                shard: tuple[int, int] | None = None) -> SynthResult:
