@@ -32,9 +32,12 @@ import torch
 from tqdm import tqdm
 
 from rasplab.compiler import compile_program
-from rasplab.compiler.examples import MAX_LEN, TRACR_LIB
 from rasplab.lang import evaluate
 from rasplab.lang.parser import parse_file
+
+# Tracr's lib programs in rasplab's embedding are a test fixture (tests/compiler/tracr_lib.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "compiler"))
+from tracr_lib import MAX_LEN, TRACR_LIB  # noqa: E402
 
 STYLE_FILE = Path(__file__).with_name("tracr_style.rasp")
 STYLE_LEN = 8

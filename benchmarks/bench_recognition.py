@@ -54,7 +54,7 @@ RESULTS = Path(__file__).with_name("results")
 
 def run_task(name: str, budget: float, weights: Any, n_examples: int) -> dict[str, Any]:
     xs, ys = task_examples(name, n_examples, 0)
-    r = search(xs, ys, budget=budget, weights=weights, progress=False, seed=0)
+    r = search(xs, ys, budget=budget, grammar=weights, progress=False, seed=0)
     return {"solved": r.solved, "candidates": r.candidates, "seconds": round(r.seconds, 3),
             "to_solution": r.stats.get("candidates_to_solution"),
             "accuracy": r.accuracy, "program": r.sexpr, "_program": r.program}

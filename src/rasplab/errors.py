@@ -76,8 +76,14 @@ def set_node_renderer(render: Callable[[object], str]) -> None:
     _render_node = render
 
 
+class NoProgramError(RaspLabError):
+    """A search that found no program at all within its budget: says how many inputs and how
+    long (the CLI names the options that widen the search)."""
+
+
 class UsageError(RaspLabError):
-    """A command-line argument out of its allowed range: names the argument and what it allows."""
+    """A command-line argument that is missing, out of its allowed range or not allowed with
+    another: names the argument and what it allows."""
 
 
 class OutputError(RaspLabError):

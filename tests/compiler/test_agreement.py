@@ -4,12 +4,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rasplab.compiler import compile_program
-from rasplab.compiler.examples import TRACR_FAILURES, TRACR_LIB
 from rasplab.lang import tokens
 from rasplab.lang.library import get_program, library_names
 from rasplab.tasks import TASKS
 
 from .agree import disagreements, random_inputs
+from .tracr_lib import TRACR_FAILURES, TRACR_LIB
 
 N_INPUTS = 300
 
@@ -67,7 +67,6 @@ def test_frac_prevs_threshold_property(words):
 
 
 def _harder_constructs():
-    from rasplab.compiler.examples import make_frac_prevs
     from rasplab.lang import (
         CATEGORICAL,
         EQ,
@@ -83,6 +82,8 @@ def _harder_constructs():
         numerical,
         select,
     )
+
+    from .tracr_lib import make_frac_prevs
 
     a, b = make_frac_prevs(tokens.eq("a")), make_frac_prevs(tokens.eq("b"))
     return {

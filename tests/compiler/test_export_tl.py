@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from rasplab.compiler import compile_program
-from rasplab.compiler.examples import TRACR_FAILURES, make_sort_freq
 
 from .agree import random_inputs
+from .tracr_lib import TRACR_FAILURES, make_sort_freq
 
 pytest.importorskip("transformer_lens", reason="TransformerLens is an optional extra")
 from rasplab.compiler.export_tl import to_hooked_transformer  # noqa: E402

@@ -7,11 +7,11 @@ from safetensors import safe_open
 
 from rasplab.cli.main import main
 from rasplab.compiler import compile_program, load_compiled, save_compiled
-from rasplab.compiler.examples import TRACR_FAILURES, make_reverse, shift_by
 from rasplab.errors import ModelFileError
 from rasplab.lang import tokens
 
 from .agree import disagreements, random_inputs
+from .tracr_lib import TRACR_FAILURES, make_reverse, shift_by
 
 
 def test_save_load_round_trip(tmp_path):

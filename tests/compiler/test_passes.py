@@ -7,7 +7,6 @@ import pytest
 
 from rasplab.compiler import compile_program
 from rasplab.compiler.attention import table_pairs
-from rasplab.compiler.examples import make_frac_prevs, make_length, make_reverse
 from rasplab.compiler.graph import build_graph, selector_leaves
 from rasplab.compiler.layers import allocate, schedule
 from rasplab.compiler.lower import lower
@@ -30,6 +29,7 @@ from rasplab.lang import (
 )
 
 from .agree import disagreements, random_inputs
+from .tracr_lib import make_frac_prevs, make_length, make_reverse
 
 
 def _read(lin: Lin, env: dict) -> float:

@@ -14,8 +14,8 @@ from rasplab.lang.ast import Map
 from rasplab.lang.functions import EQ, Fn
 from rasplab.lang.parser import load_program
 from rasplab.lang.printer import to_rasp
+from rasplab.synth.bottomup.naming import finish
 from rasplab.synth.bottomup.search import table_program
-from rasplab.synth.bottomup.simplify import finish
 from rasplab.synth.bottomup.tables import total_table
 
 COUNT = selector_width(select(tokens, tokens, EQ))

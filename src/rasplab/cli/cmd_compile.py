@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from rasplab.cli.common import check_writable, parse_input, positive_int, print_json, try_writing
-from rasplab.errors import ExamplesError, RaspNameError
+from rasplab.cli.names import resolve as resolve_name
+from rasplab.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,18 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def resolve_program(spec: str) -> tuple[Any, Any]:
     """(program, task or None) for a .rasp file, file.rasp:name, task name or library name."""
-    if ".rasp" in spec:
-        path_part, _, name = spec.partition(".rasp:") if ".rasp:" in spec else (spec, "", "")
-        path = Path(path_part if not name else path_part + ".rasp")
-        if not path.is_file():
-            raise RaspNameError(f"{path}: no such .rasp file")
-        from rasplab.lang.parser import load_program
-        return load_program(path, name or None), None
-    from rasplab.tasks import TASKS
-    if spec in TASKS:
-        return TASKS[spec].program, TASKS[spec]
-    from rasplab.lang.library import get_program
-    return get_program(spec), None
+    target = resolve_name(spec, models=False)
+    return target.program, target.task
 
 
 def _vocab(args: argparse.Namespace, task: Any) -> list[Any]:
@@ -56,11 +47,11 @@ def _vocab(args: argparse.Namespace, task: Any) -> list[Any]:
             try:
                 return [int(v) for v in args.vocab]
             except ValueError:
-                raise ExamplesError(f"--int-tokens: {args.vocab} are not all integers") from None
+                raise UsageError(f"--int-tokens: {args.vocab} are not all integers") from None
         return list(args.vocab)
     if task is not None:
         return [t for t in task.vocab]
-    raise ExamplesError("give the input tokens with --vocab (e.g. --vocab a b c)")
+    raise UsageError("give the input tokens with --vocab (e.g. --vocab a b c)")
 
 
 def summary(model: Any, seconds: float) -> dict:
@@ -104,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     vocab = _vocab(args, task)
     max_len = args.max_len if args.max_len is not None else getattr(task, "max_len", None)
     if max_len is None:
-        raise ExamplesError("give the longest input length with --max-len N")
+        raise UsageError("give the longest input length with --max-len N")
     start = time.perf_counter()
     model = compile_program(program, vocab, max_len, reuse_residual=not args.no_reuse)
     seconds = time.perf_counter() - start

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from rasplab.cli.common import print_json
+from rasplab.cli.names import model_or_task
+from rasplab.errors import NoProgramError
 from rasplab.parallel.options import add_executor_args, executor_from_args
 
 
@@ -101,11 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
     _check_args(args)
     for target in args.model:
-        if ("/" in target or target.endswith((".pt", ".safetensors", ".json"))) and \
-                not Path(target).exists():
-            from rasplab.errors import ModelFileError
-
-            raise ModelFileError(f"model not found: {target}")
+        model_or_task(target)  # a missing model file fails now, before any training
     if len(args.model) == 1 and (is_user_model(args.model[0]) or _sequence_options(args)) \
             and (Path(args.model[0]).exists() or args.model[0].endswith((".pt", ".safetensors"))):
         return _run_user_model(args)
@@ -118,18 +116,20 @@ def run(args: argparse.Namespace) -> int:
             or args.journal):
         return _run_many(args)
     target = args.model[0]
-    task = None
-    if not (target.endswith(".safetensors") or Path(target).exists()):
-        task = target
+    _, task = model_or_task(target)
+    if task is not None:
         target = model_for(task, retrain=args.retrain, quiet=args.json)
     name = task or Path(target).stem
     out_dir = args.out or f"distill-{name}"
     def say(line: str) -> None:
         if not args.json:
             print(f"# {line}", file=sys.stderr, flush=True)
-    result = distill(target, task=task, vocab=args.vocab, max_len=args.max_len, n=args.n,
-                     budget=args.timeout, held_out=args.held_out, seed=args.seed,
-                     out_dir=out_dir, library=library, progress=say)
+    try:
+        result = distill(target, task=task, vocab=args.vocab, max_len=args.max_len, n=args.n,
+                         budget=args.timeout, held_out=args.held_out, seed=args.seed,
+                         out_dir=out_dir, library=library, progress=say)
+    except NoProgramError as exc:  # the library says what; the command line says which flags
+        raise NoProgramError(f"{exc} (--timeout S, --library FILE)") from None
     if args.json:
         print_json(result.summary())
     else:

@@ -1,8 +1,8 @@
 """`rasplab run PROGRAM INPUT...`: run a `.rasp` file, a library or task program, or a model file.
 
-PROGRAM is resolved in this order: a `.safetensors` model file (its metadata's `rasplab_kind`
-says trained or compiled), `file.rasp` or `file.rasp:name`, a library name (it runs on any
-tokens: only a model has a vocabulary), a task name.
+PROGRAM is resolved by `rasplab.cli.names`: a `.safetensors` model file (its metadata's
+`rasplab_kind` says trained or compiled), `file.rasp` or `file.rasp:name`, a library name (it
+runs on any tokens: only a model has a vocabulary), a task name.
 """
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from rasplab.cli.common import json_lines, parse_input
-from rasplab.errors import ExamplesError, ModelFileError, RaspNameError
+from rasplab.cli.names import resolve as resolve_name
+from rasplab.errors import ExamplesError, ModelFileError
 
 
 @dataclass
@@ -101,31 +102,13 @@ def _program_runner(program: Any, label: str, task: Any = None) -> Runner:
 
 
 def resolve(spec: str) -> Runner:
-    """The runner for a PROGRAM argument (see the module docstring for the order)."""
-    if spec.endswith(".safetensors"):
-        return _model_runner(Path(spec))
-    path_part, _, name = spec.partition(".rasp:") if ".rasp:" in spec else (spec, "", "")
-    if spec.endswith(".rasp") or name:
-        path = Path(path_part if not name else path_part + ".rasp")
-        if not path.is_file():
-            raise RaspNameError(f"{path}: no such .rasp file")
-        from rasplab.lang.parser import load_program
-        return _program_runner(load_program(path, name or None), f"{path}:{name or 'last'}")
-    from rasplab.lang.library import get_program, library_names
-    if spec in library_names():  # a name that is also a task runs the program, on any tokens
-        return _program_runner(get_program(spec), f"library program {spec}")
-    from rasplab.tasks import TASKS
-    if spec in TASKS:
-        task = TASKS[spec]
-        return _program_runner(task.program, f"task {spec}", task)
-    if Path(spec).is_file():  # a model file under another extension
-        return _model_runner(Path(spec))
-    try:
-        program = get_program(spec)  # not a library name: its error lists close matches
-    except RaspNameError as exc:
-        raise RaspNameError(f"{spec!r} is not a model file, .rasp file, task or library "
-                            f"program: {exc}") from None
-    return _program_runner(program, f"library program {spec}")
+    """The runner for a PROGRAM argument (`rasplab.cli.names` decides what it names)."""
+    target = resolve_name(spec)
+    if target.kind == "model":
+        return _model_runner(target.path)
+    # a library name that is also a task runs the program on any tokens: only a task checks
+    return _program_runner(target.program, target.label,
+                           target.task if target.kind == "task" else None)
 
 
 def _read_inputs(args: argparse.Namespace) -> list[list[Any]]:

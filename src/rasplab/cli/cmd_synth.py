@@ -18,7 +18,7 @@ from rasplab.cli.common import (
     print_json,
     try_writing,
 )
-from rasplab.errors import ExamplesError
+from rasplab.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rasplab.synth import synthesize
+    from rasplab.synth import Examples, synthesize
     from rasplab.tasks import load_examples
 
     positive_float(args.timeout, "--timeout")
@@ -62,45 +62,47 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output, "-o")
     check_writable(getattr(args, "plot", None), "--plot")
     examples = load_examples(args.examples)
-    options = {"seed": args.seed}
-    if args.weights:
-        options["weights"] = args.weights
+    grammar: Any = args.weights or None
+    library = None
     if getattr(args, "plot", None):
         if args.method != "near":
-            raise ExamplesError("--plot draws NEAR's search; use it with --method near")
+            raise UsageError("--plot draws NEAR's search; use it with --method near")
     method = args.method
+    if grammar is not None and method == "near":  # NEAR's grammars are not production costs
+        raise UsageError("--weights sets bottom-up production costs; use --method bottomup or "
+                         "library")
     if getattr(args, "recognition", None):
         from rasplab.synth.bottomup.grammar import Grammar
         from rasplab.synth.recognition import load_recognition, recognition_grammar
 
         if method not in ("bottomup", "library"):
-            raise ExamplesError(f"--recognition sets bottom-up production costs; use --method "
-                                f"bottomup or library (got {method})")
-        from rasplab.synth.api import normalise_examples
-
-        xs, ys = normalise_examples(examples)
+            raise UsageError(f"--recognition sets bottom-up production costs; use --method "
+                             f"bottomup or library (got {method})")
+        examples = Examples.of(examples)  # checked once: synthesize takes them as they are
         # costs are set relative to --weights when given, else to the model's own grammar
-        base = Grammar.load(options["weights"]) if "weights" in options else None
-        options["weights"] = recognition_grammar(load_recognition(args.recognition), xs, ys,
-                                                 base)
+        base = Grammar.load(grammar) if grammar is not None else None
+        grammar = recognition_grammar(load_recognition(args.recognition), examples.inputs,
+                                      examples.outputs, base)
     if args.library:
         from rasplab.synth.library import load_library
 
         if method not in ("bottomup", "library"):
-            raise ExamplesError(f"--library needs --method library (got {method})")
-        options["library"] = load_library(args.library)
+            raise UsageError(f"--library needs --method library (got {method})")
+        library = load_library(args.library)
         method = "library"
     shards = getattr(args, "shards", None)
     if shards is not None or getattr(args, "ray", None):
         from rasplab.synth.shards import sharded_synthesize
 
         if method == "near":
-            raise ExamplesError("--shards splits a bottom-up search; use --method bottomup or "
-                                "library")
+            raise UsageError("--shards splits a bottom-up search; use --method bottomup or "
+                             "library")
         result = sharded_synthesize(examples, shards=shards or 2, method=method,
-                                    budget=args.timeout, ray=args.ray, **options)
+                                    budget=args.timeout, ray=args.ray, seed=args.seed,
+                                    grammar=grammar, library=library)
     else:
-        result = synthesize(examples, method=method, budget=args.timeout, **options)
+        result = synthesize(examples, method=method, budget=args.timeout, seed=args.seed,
+                            grammar=grammar, library=library)
     failed = None
     if args.output and result.source:
         failed = try_writing("-o", args.output, lambda: Path(args.output).write_text(result.source))

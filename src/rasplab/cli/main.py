@@ -1,31 +1,37 @@
-"""Entry point of `rasplab COMMAND`: finds the command modules, runs one, errors become one line.
+"""Entry point of `rasplab COMMAND`: builds the parser from the command modules, runs one
+command, and turns its errors into one line on stderr.
 
 Each command lives in its own module `rasplab.cli.cmd_<name>` exposing `register(subparsers)`,
 which adds its sub-parser and sets `handler=` (a function of the parsed args returning an exit
-status). A module that is absent (a stage not built yet) simply does not add its command.
+status).
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from rasplab.cli import (
+    cmd_compile,
+    cmd_data,
+    cmd_distill,
+    cmd_library,
+    cmd_run,
+    cmd_synth,
+    cmd_tasks,
+    cmd_train,
+)
 from rasplab.errors import RaspLabError
 
-COMMANDS = ["run", "tasks", "data", "compile", "train", "synth", "distill", "library"]
+#: the commands in the order `rasplab --help` lists them
+COMMANDS = [cmd_run, cmd_tasks, cmd_data, cmd_compile, cmd_train, cmd_synth, cmd_distill,
+            cmd_library]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rasplab", description="Turn transformers into RASP programs you can read.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"rasplab.cli.cmd_{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"rasplab.cli.cmd_{name}":
-                continue
-            raise
+    for module in COMMANDS:
         module.register(sub)
     return parser
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -16,6 +16,22 @@ from rasplab.errors import ModelFileError, RaspLabError
 Inputs = Sequence[Sequence[Any]]
 #: head name ("blocks.L.attn.hook_pattern[H]") -> one (n, n) attention matrix per input, BOS removed
 Patterns = dict[str, list[np.ndarray]]
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A model object distillation can read whole (rasplab's `TrainedModel` is one): outputs
+    for a batch of token lists, its input tokens, the longest input it was trained on, and its
+    attention, `{"blocks.L.attn.hook_pattern": [(heads, n+1, n+1) per input]}` with BOS first.
+    It may also name its `task` and, as `max_input_len`, a longer input its positions allow.
+    An object with `predict` alone is queried as a black box."""
+
+    vocab: Sequence[Any]
+    max_len: int
+
+    def predict(self, inputs: list[list[Any]]) -> list[list[Any]]: ...
+
+    def attention(self, inputs: list[list[Any]]) -> dict[str, list[np.ndarray]]: ...
 
 
 @dataclass
@@ -61,25 +77,39 @@ def _split_heads(raw: dict[str, Any]) -> Patterns:
     return out
 
 
-def from_model_object(model: Any, task: str | None = None, description: str = "model") -> Oracle:
-    """An object with `predict(list_of_token_lists)` and optionally attention patterns."""
-    patterns = None
-    for attr in ("attention_patterns", "attention"):
-        fn = getattr(model, attr, None)
-        if callable(fn):
-            def patterns(xs: list[list[Any]], fn: Callable = fn) -> Patterns:
-                return _split_heads(fn(xs))
-            break
+def from_model_object(model: Model, task: str | None = None, description: str = "model") -> Oracle:
+    """A `Model`: outputs and attention; its own task unless `task` is given."""
+
+    def patterns(xs: list[list[Any]]) -> Patterns:
+        return _split_heads(model.attention(xs))
+
+    return Oracle(predict=model.predict, vocab=tuple(model.vocab), max_len=model.max_len,
+                  task=task or _task_of(model), patterns=patterns,
+                  max_supported_len=getattr(model, "max_input_len", model.max_len),
+                  description=description)
+
+
+def from_black_box(model: Any, description: str = "model") -> Oracle:
+    """An object with `predict` but not all of `Model`: outputs only; its `vocab` and `max_len`
+    are read when it has them (else `as_oracle` needs them)."""
     vocab = getattr(model, "vocab", None)
     max_len = getattr(model, "max_len", None)
-    task = task or getattr(model, "task", None) or getattr(model, "task_name", None)
-    if task is not None and not isinstance(task, str):
-        task = getattr(task, "name", None)
     return Oracle(predict=model.predict, vocab=tuple(vocab) if vocab is not None else None,
-                  max_len=max_len, task=task, patterns=patterns,
-                  max_supported_len=getattr(model, "max_input_len",
-                                            getattr(model, "max_supported_len", max_len)),
+                  max_len=max_len, task=_task_of(model),
+                  max_supported_len=getattr(model, "max_input_len", max_len),
                   description=description)
+
+
+def _task_of(model: Any) -> str | None:
+    """The name of the task a model object says it was trained for (a name or a Task)."""
+    task = getattr(model, "task", None)
+    return task if task is None or isinstance(task, str) else getattr(task, "name", None)
+
+
+def _is_compiled(model: Any) -> bool:
+    """A `rasplab.compiler.CompiledTransformer`, told by its config without importing torch."""
+    return callable(getattr(model, "predict", None)) and \
+        hasattr(getattr(model, "cfg", None), "output_kind")
 
 
 def from_compiled(model: Any, description: str = "compiled model") -> Oracle:
@@ -206,10 +236,12 @@ def as_oracle(model: Any, *, vocab: Sequence[Any] | None = None, max_len: int | 
     elif hasattr(model, "run_with_cache"):
         raise RaspLabError("a HookedTransformer needs its vocabularies: use "
                            "rasplab.distill.oracle.from_hooked_transformer(model, vocab, ...)")
-    elif hasattr(model, "predict") and hasattr(model, "cfg") and hasattr(model.cfg, "output_kind"):
+    elif _is_compiled(model):
         oracle = from_compiled(model)
-    elif hasattr(model, "predict"):
+    elif isinstance(model, Model):
         oracle = from_model_object(model)
+    elif callable(getattr(model, "predict", None)):
+        oracle = from_black_box(model)
     elif callable(model):
         if vocab is None or max_len is None:
             raise RaspLabError("a plain function needs vocab= and max_len= to be queried")
@@ -224,6 +256,6 @@ def as_oracle(model: Any, *, vocab: Sequence[Any] | None = None, max_len: int | 
         oracle.task = task
     if oracle.vocab is None or oracle.max_len is None:
         raise RaspLabError("the model's vocabulary and maximum length are unknown: pass them "
-                           "(--vocab/--max-len)")
+                           "(vocab=, max_len=)")
     return oracle
 

@@ -1,5 +1,6 @@
-"""Distillation as a list of stages: oracle → queries → guided search (with counterexample
-queries) → verification → selector/head correspondence → report."""
+"""Distillation as a list of stages: `distill` reads the model as an oracle, then runs
+first_queries → read_heads (attention as selector priors) → search_rounds (with counterexample
+queries) → check_program (verification) → match_heads (selectors beside heads) → write_up."""
 from __future__ import annotations
 
 import time
@@ -10,68 +11,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from rasplab.distill.guidance import best_heads, head_priors, program_selectors, selector_patterns
-from rasplab.distill.oracle import Patterns, as_oracle
+from rasplab.distill.oracle import Oracle, Patterns, as_oracle
 from rasplab.distill.queries import dedupe, disagreements, every_input, input_sampler
 from rasplab.distill.report import write_report
+from rasplab.distill.result import DistillResult
 from rasplab.distill.verify import Verification, run_program, verify
-from rasplab.errors import RaspLabError
+from rasplab.errors import NoProgramError, RaspLabError
 from rasplab.lang import Node
-
-
-@dataclass
-class DistillResult:
-    """What `distill` found and the evidence for it."""
-
-    program: Node
-    source: str
-    sexpr: str
-    agreement: float
-    verification: Verification
-    solved_queries: bool
-    seconds: float
-    n_queries: int
-    rounds: int
-    candidates: int
-    task: str | None
-    model_description: str
-    head_matches: list[dict[str, Any]] = field(default_factory=list)
-    head_priors: list[dict[str, Any]] = field(default_factory=list)
-    example_patterns: Patterns | None = None
-    report: str | None = None
-    #: Ctrl-C stopped the search: the program is the best found so far
-    interrupted: bool = False
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "program": self.source, "sexpr": self.sexpr, "agreement": self.agreement,
-            "seconds": self.seconds, "task": self.task, "model": self.model_description,
-            "queries": self.n_queries, "rounds": self.rounds, "candidates": self.candidates,
-            "solved_queries": self.solved_queries,
-            "verification": self.verification.to_json(),
-            "heads": [{k: v for k, v in m.items() if k != "node"} for m in self.head_matches],
-            "head_priors": self.head_priors, "report": self.report,
-            "interrupted": self.interrupted,
-        }
-
-
-def _search(examples: list[tuple[list, list]], budget: float, priors: dict, seed: int,
-            library: Any = None, causal: bool = False) -> Any:
-    """One bottom-up search under the noisy objective, with head-derived selector priors (and
-    a learned library's abstractions as single steps, when given)."""
-    from rasplab.synth import synthesize
-
-    extra = {"method": "library", "library": library} if library is not None else {
-        "method": "bottomup"}
-    if causal:
-        extra["causal"] = True
-    return synthesize(examples, budget=budget, selector_priors=priors or None, seed=seed,
-                      progress=False, **extra)
-
-
-def _selector_text(sel: Any) -> str:
-    from rasplab.lang.printer import to_rasp_expr
-
-    return to_rasp_expr(sel)
+from rasplab.lang.printer import to_rasp_expr
+from rasplab.synth import SynthResult, synthesize
+from rasplab.synth.library import load_library
+from rasplab.tasks import get_task
 
 
 def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None = None,
@@ -105,35 +55,97 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
             model, tokens=tokens, prompts=prompts, bos=bos, predict=predict, classes=classes,
             from_token=from_token, test=test, reference=reference, budget=budget, n=n,
             seed=seed, out_dir=out_dir, progress=progress, max_len=max_len, min_len=min_len)
-    say = progress or (lambda line: None)
     start = time.perf_counter()
     if library is not None:  # read once (a bad file fails before any query), not every round
-        from rasplab.synth.library import load_library
-
         library = load_library(library)
     oracle = as_oracle(model, vocab=vocab, max_len=max_len, task=task)
     if causal is None:
         causal = bool(oracle.meta.get("causal", False))
     rng = np.random.default_rng(seed)
     sample = input_sampler(oracle)
+    queries = first_queries(oracle, sample, n, rng)
+    heads = read_heads(oracle, queries.inputs)
+    found = search_rounds(oracle, sample, queries, heads.priors, rng, n=n, budget=budget,
+                          deadline=start + budget, rounds=rounds, pool=pool, seed=seed,
+                          library=library, causal=causal, say=progress or (lambda line: None))
+    check = check_program(found, oracle, sample, seed=seed, held_out=held_out)
+    out = DistillResult(
+        program=found.program, source=found.result.source, sexpr=found.result.sexpr,
+        agreement=check.agreement, verification=check,
+        solved_queries=bool(found.result.solved), n_queries=len(found.queries.inputs),
+        rounds=found.rounds, candidates=found.candidates, task=oracle.task,
+        model_description=oracle.description,
+        head_matches=match_heads(found, heads), head_priors=heads.table,
+        seconds=0.0, interrupted=found.interrupted)
+    out.seconds = time.perf_counter() - start
+    if out_dir is not None:
+        write_up(out, oracle, heads, out_dir)
+    return out
 
-    # queries
+
+# --- the stages -------------------------------------------------------------------------------
+@dataclass
+class Queries:
+    """Inputs asked so far and the model's outputs for them, in order."""
+
+    inputs: list[list[Any]]
+    outputs: list[list[Any]]
+
+
+@dataclass
+class Heads:
+    """White-box guidance: attention on a probe of the first queries, the selector priors it
+    gives the search, and the best head per selector shape as a table for the report."""
+
+    probe: list[list[Any]]
+    patterns: Patterns | None
+    priors: dict = field(default_factory=dict)
+    table: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Found:
+    """The search's outcome: the program kept, its search result, the queries it grew to."""
+
+    result: SynthResult
+    queries: Queries
+    rounds: int
+    candidates: int
+    interrupted: bool
+
+    @property
+    def program(self) -> Node:
+        return self.result.program
+
+
+def first_queries(oracle: Oracle, sample: Callable, n: int, rng: np.random.Generator) -> Queries:
+    """Every input up to the model's length when there are at most `n`, else `n` sampled
+    distinct inputs; with the model's outputs."""
     xs = every_input(oracle, n) or dedupe(sample(n, rng))
-    ys = oracle(xs)
+    return Queries(xs, oracle(xs))
 
-    # white-box guidance from attention heads
-    probe = xs[: min(len(xs), 64)]
-    patterns = oracle.attention(probe)
-    priors: dict = {}
-    prior_table: list[dict[str, Any]] = []
-    if patterns:
-        priors, best = head_priors(patterns, probe)
-        prior_table = [{"head": m.head, "selector": _selector_text(m.selector),
+
+def read_heads(oracle: Oracle, inputs: list[list[Any]]) -> Heads:
+    """Attention on the first 64 queries, turned into selector priors (none for a black box)."""
+    probe = inputs[: min(len(inputs), 64)]
+    heads = Heads(probe, oracle.attention(probe))
+    if heads.patterns:
+        heads.priors, best = head_priors(heads.patterns, probe)
+        heads.table = [{"head": m.head, "selector": to_rasp_expr(m.selector),
                         "score": round(m.score, 4)} for m in best]
+    return heads
 
-    # search, with counterexample queries between rounds; the program kept is the one that
-    # agrees best with the model on fresh inputs (on noisy models the search can overfit)
-    deadline = start + budget
+
+def search_rounds(oracle: Oracle, sample: Callable, queries: Queries, priors: dict,
+                  rng: np.random.Generator, *, n: int, budget: float, deadline: float,
+                  rounds: int, pool: int, seed: int, library: Any, causal: bool,
+                  say: Callable[[str], None]) -> Found:
+    """Search, then ask the model about `pool` fresh inputs and add those the program gets
+    wrong, until a program agrees on all of them, the rounds or the budget run out, or Ctrl-C.
+    The program kept is the one that agrees best with the model on fresh inputs (on noisy
+    models the search can overfit the queries). `deadline` (perf_counter) ends the rounds;
+    `budget` is the whole run's, for the message. No program at all is a NoProgramError."""
+    xs, ys = queries.inputs, queries.outputs
     result = None
     best_score = -1.0
     candidates = 0
@@ -191,45 +203,56 @@ def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None 
     if result is None or result.program is None:
         if interrupted:
             raise KeyboardInterrupt
-        raise RaspLabError(f"no program reproduced even one of the {len(xs)} queried inputs "
-                           f"within {budget:g} s; a longer --timeout or a learned --library "
-                           "may reach it")
+        raise NoProgramError(f"no program reproduced even one of the {len(xs)} queried inputs "
+                             f"within {budget:g} s; a longer search or a learned library may "
+                             "reach it")
+    return Found(result, Queries(xs, ys), used_rounds, candidates, interrupted)
 
-    program = result.program
+
+def check_program(found: Found, oracle: Oracle, sample: Callable, *, seed: int,
+                  held_out: int) -> Verification:
+    """Verify the program kept against the model (and the task's ground truth when the model
+    names a task); after Ctrl-C a quick check, since the user is waiting."""
     truth = None
     if oracle.task:
         try:
-            from rasplab.tasks import get_task
-
             t = get_task(oracle.task)
             truth = lambda x: t.outputs([x])[0]  # noqa: E731
         except RaspLabError:
             truth = None
-    if interrupted:  # the user is waiting: a quick check of the program kept
+    if found.interrupted:
         held_out = min(held_out, 50)
-    check = verify(program, oracle, sample, np.random.default_rng(seed + 10_000), n=held_out,
-                   truth=truth, longer=0 if interrupted else 4)
+    return verify(found.program, oracle, sample, np.random.default_rng(seed + 10_000),
+                  n=held_out, truth=truth, longer=0 if found.interrupted else 4)
 
-    # which head implements each selector of the program
-    matches: list[dict[str, Any]] = []
-    if patterns and not interrupted:  # head pictures take seconds the user is not waiting
-        sels = program_selectors(program)
-        for m in best_heads(patterns, selector_patterns(dict.fromkeys(sels), probe)):
-            matches.append({"selector": _selector_text(m.selector), "head": m.head,
-                            "score": round(m.score, 4), "node": m.selector})
-    out = DistillResult(
-        program=program, source=result.source, sexpr=result.sexpr, agreement=check.agreement,
-        verification=check, solved_queries=bool(result.solved), n_queries=len(xs),
-        rounds=used_rounds, candidates=candidates, task=oracle.task,
-        model_description=oracle.description, head_matches=matches, head_priors=prior_table,
-        seconds=0.0, interrupted=interrupted)
-    out.seconds = time.perf_counter() - start
-    if out_dir is not None:
-        example = max(probe, key=len)
-        if patterns and not interrupted:
-            out.example_patterns = oracle.attention([example])
-        out.report = str(write_report(out, out_dir, example))
-    return out
+
+def match_heads(found: Found, heads: Heads) -> list[dict[str, Any]]:
+    """Which head implements each selector of the program (none after Ctrl-C: head pictures
+    take seconds the user is not waiting for)."""
+    if not heads.patterns or found.interrupted:
+        return []
+    sels = program_selectors(found.program)
+    return [{"selector": to_rasp_expr(m.selector), "head": m.head,
+             "score": round(m.score, 4), "node": m.selector}
+            for m in best_heads(heads.patterns, selector_patterns(dict.fromkeys(sels),
+                                                                  heads.probe))]
+
+
+def write_up(out: DistillResult, oracle: Oracle, heads: Heads, out_dir: str | Path) -> None:
+    """The report folder, with the attention of the longest probe input when there is time."""
+    example = max(heads.probe, key=len)
+    if heads.patterns and not out.interrupted:
+        out.example_patterns = oracle.attention([example])
+    out.report = str(write_report(out, out_dir, example))
+
+
+def _search(examples: list[tuple[list, list]], budget: float, priors: dict, seed: int,
+            library: Any = None, causal: bool = False) -> SynthResult:
+    """One bottom-up search under the noisy objective, with head-derived selector priors (and
+    a learned library's abstractions as single steps, when given)."""
+    return synthesize(examples, method="bottomup" if library is None else "library",
+                      budget=budget, library=library, selector_priors=priors or None, seed=seed,
+                      progress=False, causal=causal)
 
 
 def _trained_elsewhere(model: Any) -> bool:

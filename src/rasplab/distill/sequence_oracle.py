@@ -104,7 +104,7 @@ class SequenceOracle:
         if self.bos is not None and token_key(self.bos) not in self.ids:
             raise ExamplesError(f"BOS token {self.bos!r} is not in the tokens file")
         if self.from_token is not None and token_key(self.from_token) not in self.ids:
-            raise ExamplesError(f"--from token {self.from_token!r} is not in the tokens file")
+            raise ExamplesError(f"from_token {self.from_token!r} is not in the tokens file")
         if self.predict == "classes":
             if self.classes is None:
                 self.classes = list(range(self.model.n_out))

@@ -170,11 +170,6 @@ class Builtin:
         return f"<built-in {self.name}>"
 
 
-class _Return(Exception):
-    def __init__(self, value: Any):
-        self.value = value
-
-
 # --------------------------------------------------------------------------- the grammar ---
 @lru_cache(maxsize=1)
 def _lark() -> lark.Lark:

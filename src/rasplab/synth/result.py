@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rasplab.lang.ast import Node
+from rasplab.lang.printer import to_rasp
+from rasplab.lang.sexpr import to_sexpr
 
 
 @dataclass
@@ -37,3 +39,19 @@ class SynthResult:
         doc.pop("program")
         doc.pop("source")
         return {"program": self.source, **doc}
+
+
+def sexpr_or_empty(program: Node) -> str:
+    """The program as an s-expression, or `""` where it has none (an opaque Python function):
+    the s-expression is optional output and must not lose the result."""
+    try:
+        return to_sexpr(program)
+    except Exception:
+        return ""
+
+
+def source_forms(program: Node | None) -> tuple[str, str]:
+    """The program's `.rasp` source and s-expression (`""`, `""` for no program)."""
+    if program is None:
+        return "", ""
+    return to_rasp(program), sexpr_or_empty(program)

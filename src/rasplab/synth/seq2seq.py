@@ -35,8 +35,9 @@ from rasplab.lang.ast import (
     tokens,
 )
 from rasplab.lang.functions import EQ, GE, GT, LT, SLOT0, SLOT1, SLOT2, Fn
+from rasplab.lang.printer import to_rasp
 from rasplab.lang.values import ANY
-from rasplab.synth.result import SynthResult
+from rasplab.synth.result import SynthResult, sexpr_or_empty
 
 NONE = -1  # "nothing selected" in the numpy mirrors
 #: what splitting into a first-position part and a later part costs (one ifelse on `at_sep`)
@@ -332,8 +333,6 @@ def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, voc
     """A causal program reproducing `outputs` (ANY where a position is not compared) from
     `sep_token` on. `vocab` lists the tokens in id order (ranks compare ids); `weights` says
     how much each example counts (accuracies are weighted means over positions)."""
-    from rasplab.synth.bottomup.simplify import to_sexpr_text, to_source
-
     t0 = time.monotonic()
     code = {t: i for i, t in enumerate(vocab)}
     specials_set = set(specials) | {sep_token, end_token}
@@ -377,8 +376,8 @@ def synthesize_seq2seq(inputs: list[list[Any]], outputs: list[list[Any]], *, voc
         body = parts[0].build(bld)
     program = causal(body.named("next_token"))
     acc = split_acc if first is not None else rest.acc if rest is not None else 0.0
-    return SynthResult(program=program, source=_render(to_source, program),
-                       sexpr=_render(to_sexpr_text, program),
+    return SynthResult(program=program, source=_render(to_rasp, program),
+                       sexpr=sexpr_or_empty(program),
                        solved=acc >= 1.0 - 1e-9, accuracy=min(acc, 1.0),
                        seconds=time.monotonic() - t0,
                        candidates=len(ALPHAS) * len(BETAS) * len(GAMMAS) + 8,

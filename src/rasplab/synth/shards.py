@@ -6,12 +6,13 @@ others are cancelled; when none does, the most accurate program any shard found 
 """
 from __future__ import annotations
 
+import importlib
 import time
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from rasplab.errors import RaspLabError
+from rasplab.errors import RaspLabError, RaspNameError
 from rasplab.parallel.executor import Executor, Job, JobResult, make_executor
-from rasplab.synth.api import METHODS, normalise_examples, register_method, synthesize
+from rasplab.synth.api import METHODS, Examples, register_method, synthesize
 from rasplab.synth.result import SynthResult
 
 #: extra seconds a shard may take past its budget (imports, example checks) before it counts
@@ -21,12 +22,21 @@ GRACE = 30.0
 
 def run_shard(inputs: list[list[Any]], outputs: list[list[Any]], method: str, budget: float,
               shard: tuple[int, int], options: dict[str, Any]) -> SynthResult:
-    """One shard's search (runs in a worker); `method` may also be "module:function"."""
-    if ":" in method and method not in METHODS:  # registrations do not travel to workers
-        register_method(method, method)
-
-    return synthesize(list(zip(inputs, outputs)), method=method, budget=budget, shard=shard,
+    """One shard's search (runs in a worker); `method` may also be "module:function", a
+    method defined outside rasplab (registrations do not travel to worker processes)."""
+    if ":" in method and method not in METHODS:
+        register_method(method, _import_method(method))
+    return synthesize(Examples(inputs, outputs), method=method, budget=budget, shard=shard,
                       progress=False, **options)
+
+
+def _import_method(path: str) -> Callable[..., SynthResult]:
+    """The function a "module:function" path names."""
+    module, _, attr = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise RaspNameError(f"synthesis method {path!r} is not available ({exc})") from None
 
 
 def shard_jobs(inputs: list[list[Any]], outputs: list[list[Any]], shards: int, method: str,
@@ -48,7 +58,8 @@ def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "b
     """
     if shards < 1:
         raise RaspLabError(f"--shards must be at least 1, got {shards}")
-    inputs, outputs = normalise_examples(examples)
+    checked = Examples.of(examples)
+    inputs, outputs = checked.inputs, checked.outputs
     own = executor is None
     ex = executor if executor is not None else make_executor(workers or shards, ray)
     start = time.perf_counter()  # the search's time, not Ray's start-up

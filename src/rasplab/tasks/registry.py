@@ -1,7 +1,7 @@
 """The named tasks: vocabulary, lengths, input distribution, plain-Python reference, RASP program.
 
 A task bundles what training, synthesis and distillation need to agree on. References for the
-library programs come from `rasplab.tasks.references` (Helper B's ground truth); the extra tasks
+library programs come from `rasplab.tasks.references` (plain-Python ground truth); the extra tasks
 defined here (copy, first, last, rotate, prefix_count, majority, palindrome) carry their own.
 """
 from __future__ import annotations
@@ -89,11 +89,7 @@ class Task:
         name = self.program_name or self.name
         if name in PROGRAMS:
             return PROGRAMS[name]()
-        try:
-            from rasplab.lang.library import get_program
-        except ImportError:
-            raise RaspNameError(f"task {self.name!r}: the .rasp program library is not "
-                                "available") from None
+        from rasplab.lang.library import get_program  # parsing the library is slow: on use
         return get_program(name)
 
     def check_input(self, x: Sequence[Token], *, check_length: bool = True) -> None:

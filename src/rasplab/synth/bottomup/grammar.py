@@ -221,10 +221,6 @@ class Grammar:
         merged.update({k: int(round(v)) for k, v in weights.items()})
         return replace(self, weights=merged)
 
-    def with_abstractions(self, *extra: Abstraction) -> "Grammar":
-        """A grammar with learned abstractions added as single-step productions."""
-        return replace(self, abstractions=self.abstractions + tuple(extra))
-
     @classmethod
     def load(cls, source: "Grammar | dict | str | Path | None") -> "Grammar":
         """A grammar from a Grammar, a dict of weights, a JSON file of weights, "uniform" (every

@@ -2,7 +2,8 @@
 
 Reads as its stages: choose a small diverse search set; grow the bank cost level by level while
 the goal checks propose complete programs; verify each promising one on every example (adding
-counterexamples to the search set when it fails); simplify and name the best program found.
+counterexamples to the search set when it fails); make the best program's tables total and name
+its steps.
 """
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from rasplab.synth.bottomup.bank import Bank
 from rasplab.synth.bottomup.enumerate import Enumerator, TimeUp
 from rasplab.synth.bottomup.goal import Candidate, Goal
 from rasplab.synth.bottomup.grammar import Grammar
+from rasplab.synth.bottomup.naming import finish
 from rasplab.synth.bottomup.pairs import pair_table_program as two_key_table
-from rasplab.synth.bottomup.simplify import finish
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space, kind_of
-from rasplab.synth.result import SynthResult
+from rasplab.synth.result import SynthResult, source_forms
 
 SEARCH_SIZE = 24
 MAX_COST = 40
@@ -268,8 +269,8 @@ def _leaf_values(leaves: Sequence[tuple[Node, int]], space: Space
 
 
 def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
-           weights: Any = None, selector_priors: dict | None = None, seed: int = 0,
-           progress: bool | None = None, search_size: int = SEARCH_SIZE,
+           grammar: Grammar | dict | str | None = None, selector_priors: dict | None = None,
+           seed: int = 0, progress: bool | None = None, search_size: int = SEARCH_SIZE,
            max_cost: int = MAX_COST, shard: tuple[int, int] | None = None,
            causal: bool = False, leaves: Sequence[tuple[Node, int]] = ()) -> SynthResult:
     """Bottom-up search with observational equivalence and goal-directed last steps.
@@ -281,7 +282,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
     (node, cost) offered as single steps, e.g. what a model's format makes natural."""
     start = time.monotonic()
     deadline = start + budget
-    grammar = Grammar.load(weights)
+    grammar = Grammar.load(grammar)
     if shard is not None:
         from rasplab.synth.bottomup.portfolio import shard_grammar, shard_seed
         grammar, seed = shard_grammar(grammar, shard), shard_seed(seed, shard)
@@ -342,7 +343,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
     program = finish(driver.best) if driver.best is not None else None
     if program is not None and causal:
         program = mark_causal(program)
-    source, sexpr = _render(program)
+    source, sexpr = source_forms(program)
     return SynthResult(program=program, source=source, sexpr=sexpr,
                        solved=driver.best_acc == 1.0, accuracy=max(driver.best_acc, 0.0),
                        seconds=seconds, candidates=candidates, method="bottomup",
@@ -365,10 +366,3 @@ def _progress_bar(budget: float, progress: bool | None) -> Any:
     return tqdm(total=round(budget, 1), unit="s", desc="synth", leave=False,
                 disable=None if progress is None else False,
                 bar_format="{desc}: {bar} {n:.0f}/{total:.0f}s {postfix}")
-
-
-def _render(program: Node | None) -> tuple[str, str]:
-    if program is None:
-        return "", ""
-    from rasplab.synth.bottomup.simplify import to_sexpr_text, to_source
-    return to_source(program), to_sexpr_text(program)

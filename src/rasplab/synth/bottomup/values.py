@@ -80,7 +80,6 @@ class Space:
         self.y_codes = np.full((self.B, self.N), -1, dtype=np.int64)
         for b, y in enumerate(self.outputs):
             self.y_codes[b, : len(y)] = [ycode[value_key(v)] for v in y]
-        self.flat_valid = self.valid.ravel()
 
         rng = np.random.default_rng(seed)
         top = np.iinfo(np.uint64).max

@@ -53,13 +53,13 @@ def grammar_with_library(library: Library | str | None, inputs: list[list[Any]],
 
 
 def synthesize(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
-               library: Library | str | None = None, weights: Any = None,
+               library: Library | str | None = None, grammar: Any = None,
                **options: Any) -> SynthResult:
     """Bottom-up search with a learned library (a `Library` or a library file)."""
     from rasplab.synth.bottomup.search import search
 
-    grammar = grammar_with_library(library, inputs, outputs, weights)
-    result = search(inputs, outputs, budget=budget, weights=grammar, **options)
+    grammar = grammar_with_library(library, inputs, outputs, grammar)
+    result = search(inputs, outputs, budget=budget, grammar=grammar, **options)
     result.method = "library"
     result.stats["abstractions"] = len(grammar.abstractions)
     return result

@@ -86,7 +86,7 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
         from rasplab.synth.recognition import recognition_grammar
         weights = recognition_grammar(recognition, xs, ys)
     result = synthesize(xs, ys, budget=budget, library=lib, progress=False, seed=seed,
-                        weights=weights)
+                        grammar=weights)
     sexpr = ""
     if result.solved and result.program is not None:
         try:

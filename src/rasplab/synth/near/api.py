@@ -1,7 +1,6 @@
 """`synthesize_near`: the NEAR pipeline — prepare examples, search, print the program found."""
 from __future__ import annotations
 
-import dataclasses
 import sys
 from typing import Any, Callable, Sequence
 
@@ -9,28 +8,12 @@ import torch
 
 from rasplab.errors import ExamplesError
 from rasplab.lang.ast import Node
+from rasplab.lang.printer import to_rasp
+from rasplab.lang.sexpr import to_sexpr
 from rasplab.synth.near.grammar import Grammar, get_grammar, show
 from rasplab.synth.near.holes import SOpHole
 from rasplab.synth.near.search import SearchConfig, SearchData, Searcher, SearchState
-
-try:  # the shared result type (bottom-up synthesis issue); a compatible stand-in until it lands
-    from rasplab.synth.result import SynthResult
-except ImportError:  # pragma: no cover - depends on which issues have landed
-    @dataclasses.dataclass
-    class SynthResult:  # type: ignore[no-redef]
-        """What a synthesis method returns."""
-
-        program: Node | None
-        source: str
-        sexpr: str
-        solved: bool
-        accuracy: float
-        seconds: float
-        candidates: int
-        method: str = "near"
-        cost: float | None = None
-        interrupted: bool = False
-        stats: dict = dataclasses.field(default_factory=dict)
+from rasplab.synth.result import SynthResult
 
 
 def _pairs(examples: Any) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -56,30 +39,19 @@ def _pairs(examples: Any) -> tuple[list[list[Any]], list[list[Any]]]:
 
 
 def _source(program: Node | None) -> tuple[str, str]:
-    """RASP source and s-expression, using the shared printers when they exist."""
+    """RASP source and s-expression; a program a printer cannot write shows in NEAR's own
+    notation (`show`) rather than losing the result."""
     if program is None:
         return "", ""
     try:
-        from rasplab.lang.printer import to_rasp
         source = to_rasp(program)
-    except Exception:  # printer not landed or cannot print this program
+    except Exception:  # this printer cannot write the program
         source = show(program)
     try:
-        from rasplab.lang.printer import to_sexpr
         sexpr = to_sexpr(program)
     except Exception:
         sexpr = show(program)
     return source, sexpr
-
-
-def _make_result(**fields: Any) -> SynthResult:
-    """A SynthResult from the fields the shared dataclass has (others go into `stats`)."""
-    names = {f.name for f in dataclasses.fields(SynthResult)}
-    extra = {k: v for k, v in fields.items() if k not in names}
-    result = SynthResult(**{k: v for k, v in fields.items() if k in names})
-    if extra and isinstance(getattr(result, "stats", None), dict):
-        result.stats.update(extra)
-    return result
 
 
 def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar = "macro",
@@ -136,7 +108,7 @@ def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar 
              "best_partial": best_partial.text if best_partial else None,
              "best_partial_loss": best_partial.loss if best_partial else None,
              "complete_programs": sum(e.complete for e in state.trace)}
-    result = _make_result(
+    result = SynthResult(
         program=program, source=source, sexpr=sexpr, solved=state.solution is not None,
         accuracy=found.accuracy if found else 0.0, seconds=state.elapsed,
         candidates=len(state.trace), method="near", cost=found.cost if found else None,
@@ -149,6 +121,8 @@ def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar 
 
 
 def synthesize(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[Any]], *,
-               budget: float = 60.0, **options: Any) -> SynthResult:
+               budget: float = 60.0, grammar: str | Grammar = "macro", library: Any = None,
+               seed: int = 0, progress: bool = True) -> SynthResult:
     """The `rasplab.synth.synthesize(..., method="near")` entry: (inputs, outputs) lists."""
-    return synthesize_near(list(zip(inputs, outputs)), budget, **options)
+    return synthesize_near(list(zip(inputs, outputs)), budget, grammar, seed=seed,
+                           library=library, progress=progress)

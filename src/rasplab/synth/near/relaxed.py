@@ -8,7 +8,6 @@ Holes are evaluated by their trained neural fillers (see `holes.py`).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -270,7 +269,3 @@ def decode(values: torch.Tensor, inputs: RelaxedInputs, candidates: Sequence[Any
         n = int(inputs.mask[b].sum())
         out.append([candidates[i] for i in nearest[b, :n].tolist()])
     return out
-
-
-def is_finite(t: torch.Tensor) -> bool:
-    return bool(torch.isfinite(t).all()) and not math.isnan(float(t.sum()))

@@ -28,13 +28,13 @@ def guided_search(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[An
     start = time.monotonic()
     inputs, outputs = [list(x) for x in inputs], [list(y) for y in outputs]
     grammar = recognition_grammar(model, inputs, outputs, base, strength)
-    first = search(inputs, outputs, budget=budget * (1.0 - fallback), weights=grammar,
+    first = search(inputs, outputs, budget=budget * (1.0 - fallback), grammar=grammar,
                    **options)
     first.stats["guided"] = True
     left = budget - (time.monotonic() - start)
     if first.solved or fallback == 0.0 or first.interrupted or left <= 0.05:
         return first
-    second = search(inputs, outputs, budget=left, weights=Grammar(), **options)
+    second = search(inputs, outputs, budget=left, grammar=Grammar(), **options)
     best = second if (second.solved or second.accuracy > first.accuracy) else first
     best.candidates = first.candidates + second.candidates
     if best is second and second.stats.get("candidates_to_solution") is not None:

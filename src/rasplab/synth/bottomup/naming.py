@@ -1,13 +1,11 @@
-"""Make a found program readable: fold trivial steps, name intermediates, print as `.rasp`.
+"""Make a found program readable: make its lookup tables total and name its intermediates.
 
 Names follow the RASP paper's habit of naming each step after what it computes (`hist`,
-`reversed_idx`, `flip`); printing uses `rasplab.lang.printer.to_rasp` when it is available and a
-small printer of the same `.rasp` subset otherwise.
+`reversed_idx`, `flip`); `rasplab.lang.printer.to_rasp` prints the result.
 """
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from rasplab.lang.ast import (
     NUMERICAL,
@@ -28,7 +26,7 @@ from rasplab.lang.ast import (
     TokensType,
     walk,
 )
-from rasplab.lang.functions import COMPARISONS, Const, Fn, Slot
+from rasplab.lang.functions import Const, Slot
 from rasplab.synth.bottomup.tables import total_table
 
 _LEAVES = (TokensType, IndicesType, LengthType, Full)
@@ -36,8 +34,6 @@ _OP_WORDS = {"add": "plus", "sub": "minus", "mul": "times", "div": "over", "mod"
              "eq": "is", "ne": "isnt", "lt": "below", "le": "atmost", "gt": "above",
              "ge": "atleast", "and": "and", "or": "or", "min": "min", "max": "max",
              "not": "not", "indicator": "ind", "table": "table"}
-_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "==",
-            "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "and", "or": "or", "pow": "^"}
 
 
 def finish(program: Node) -> Node:
@@ -196,99 +192,3 @@ def _rebuild(node: Node, done: dict[int, Node]) -> Node:
     if isinstance(node, Causal):
         return node._with(sop=kids[0])
     return node
-
-
-# --- printing -------------------------------------------------------------------------------
-def to_source(program: Node, name: str = "program") -> str:
-    """`.rasp` source whose last assignment is the program (accepted by `rasplab run`)."""
-    try:
-        from rasplab.lang.printer import to_rasp
-    except ImportError:
-        return _fallback_source(program, name)
-    return to_rasp(program, name)
-
-
-def to_sexpr_text(program: Node) -> str:
-    try:
-        from rasplab.lang.sexpr import to_sexpr
-        return to_sexpr(program)
-    except Exception:  # the s-expression form is optional output
-        return ""
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if value is None or isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if value >= 0 else f"(-{repr(-value)})"
-    if isinstance(value, int):
-        return str(value) if value >= 0 else f"(-{-value})"
-    raise ValueError(f"no .rasp literal for {value!r}")
-
-
-def _fn_expr(fn: Fn, args: list[str]) -> str:
-    ops = [args[a.index] if isinstance(a, Slot) else _literal(a.value) for a in fn.args]
-    if fn.op == "table":
-        entries = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in fn.data)
-        return f"{{{entries}}}[{ops[0]}]"
-    if fn.op in _SYMBOLS and len(ops) == 2:
-        return f"({ops[0]} {_SYMBOLS[fn.op]} {ops[1]})"
-    if fn.op == "ne":
-        return f"(not ({ops[0]} == {ops[1]}))"
-    if fn.op == "not":
-        return f"(not {ops[0]})"
-    if fn.op in ("indicator", "round"):
-        return f"{fn.op}({ops[0]})"
-    if fn.op in ("min", "max"):
-        cmp = "<" if fn.op == "min" else ">"
-        return f"({ops[0]} if {ops[0]} {cmp} {ops[1]} else {ops[1]})"
-    if fn.op == "ifelse":
-        return f"({ops[0]} if {ops[1]} else {ops[2]})"
-    raise ValueError(f"no .rasp form for element-wise {fn.op!r}")
-
-
-def _fallback_source(program: Node, name: str) -> str:
-    lines: list[str] = []
-    ref: dict[Node, str] = {}
-    for node in walk(program):
-        if isinstance(node, TokensType):
-            expr = "tokens"
-        elif isinstance(node, IndicesType):
-            expr = "indices"
-        elif isinstance(node, LengthType):
-            expr = "length"
-        elif isinstance(node, Full):
-            expr = f"full({_literal(node.value)})"
-        elif isinstance(node, Map):
-            expr = _fn_expr(node.fn, [ref[node.arg]])
-        elif isinstance(node, SequenceMap):
-            expr = _fn_expr(node.fn, [ref[a] for a in node.args])
-        elif isinstance(node, Select):
-            expr = (f"select({ref[node.keys]}, {ref[node.queries]}, "
-                    f"{COMPARISONS.get(node.predicate.op, node.predicate.op.upper())})")
-        elif isinstance(node, SelectorAnd | SelectorOr):
-            op = "and" if isinstance(node, SelectorAnd) else "or"
-            expr = f"({ref[node.left]} {op} {ref[node.right]})"
-        elif isinstance(node, SelectorNot):
-            expr = f"(not {ref[node.inner]})"
-        elif isinstance(node, SelectorWidth):
-            expr = f"selector_width({ref[node.selector]})"
-        elif isinstance(node, Aggregate):
-            expr = f"aggregate({ref[node.selector]}, {ref[node.sop]}, {_literal(node.default)})"
-            if node.encoding == NUMERICAL:
-                expr = f"numerical({expr})"
-        else:
-            raise ValueError(f"cannot print {type(node).__name__}")
-        if node is program:
-            lines.append(f"{name} = {expr};")
-        elif node.name or isinstance(node, Select | SelectorAnd | SelectorOr | Aggregate):
-            var = node.name or f"step{len(lines)}"
-            lines.append(f"{var} = {expr};")
-            ref[node] = var
-        else:
-            ref[node] = expr
-    return "\n".join(lines) + "\n"
-
-

@@ -1,5 +1,6 @@
 """Tracr's library programs (`tracr.compiler.lib`) and Tracr's failure cases, written in rasplab's
-Python embedding, with the vocabulary and maximum length the tests and the benchmark use.
+Python embedding, with the vocabulary and maximum length the compiler tests and
+`benchmarks/bench_compiler.py` use (a fixture: the package itself never runs them).
 
 The programs follow Tracr's definitions step for step, so compiled sizes can be compared.
 """
