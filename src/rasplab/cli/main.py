@@ -15,11 +15,13 @@ from rasplab.errors import RaspLabError
 COMMANDS = ["run", "tasks", "data", "compile", "train", "synth", "distill", "library"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with `only` of that command alone (the other command
+    modules, and what they import, are then not loaded)."""
     parser = argparse.ArgumentParser(
         prog="rasplab", description="Turn transformers into RASP programs you can read.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in [only] if only in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"rasplab.cli.cmd_{name}")
         except ModuleNotFoundError as exc:
@@ -31,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
