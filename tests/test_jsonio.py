@@ -1,0 +1,26 @@
+"""`encode_rows` writes what json.dumps writes, or leaves the rows to it (None)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rasplab.jsonio import encode_rows
+
+
+def test_token_rows_are_encoded_as_json_dumps_writes_them() -> None:
+    rng = np.random.default_rng(0)
+    pool = ["a", "Z", " ", "'", "ab", "hello world", "]", 0, -7, 2**62, True, False, None]
+    rows = [[pool[j] for j in rng.integers(0, len(pool), int(rng.integers(0, 12)))]
+            for _ in range(200)]
+    got = encode_rows(rows)
+    assert got == [json.dumps(r) for r in rows]
+
+
+@pytest.mark.parametrize("rows", [
+    [["a,b"]], [[1.0]], [[0.5, 1]], [["é"]], [['a"b']], [["a\\b"]], [["\x01"]], [[2**70]],
+    [[[1, 2]]], [[{"a": 1}]], [("a", "b")], [["\ud800"]], [[np.int64(3)]],
+])
+def test_rows_whose_spelling_could_differ_are_left_to_json(rows: list) -> None:
+    assert encode_rows(rows) is None
