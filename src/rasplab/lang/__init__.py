@@ -2,6 +2,7 @@
 import importlib
 from typing import Any
 
+from rasplab.errors import set_node_renderer
 from rasplab.lang.ast import (
                               CATEGORICAL,
                               NUMERICAL,
@@ -44,6 +45,16 @@ from rasplab.lang.functions import EQ, FALSE, GE, GT, LE, LT, NE, TRUE, Const, F
 _LAZY = {"load_program": "parser", "parse": "parser", "parse_file": "parser",
          "to_python": "printer", "to_rasp": "printer", "to_rasp_expr": "printer",
          "from_sexpr": "sexpr", "to_sexpr": "sexpr"}
+
+
+def _render(node: object) -> str:
+    """Errors describe unnamed nodes in RASP: the printer is imported when one is described."""
+    from rasplab.lang.printer import to_rasp_expr  # installs itself as the renderer
+
+    return to_rasp_expr(node)
+
+
+set_node_renderer(_render)
 
 
 def __getattr__(name: str) -> Any:
