@@ -31,21 +31,29 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def encode_rows(rows: Sequence[Any]) -> list[str] | None:
-    """`[json.dumps(row) for row in rows]`, byte for byte, five times faster: lists of strings,
-    integers, booleans and nulls are encoded by orjson, whose compact separators are widened.
-    None when the rows hold anything whose spelling could differ (floats, non-ASCII or escaped
-    strings, integers past 64 bits, nesting): the caller then encodes them with json."""
-    if orjson is None or not set(map(type, rows)) <= {list} or \
-            not set(map(type, chain.from_iterable(rows))) <= _SAME_SPELLING:
+def encode_rows(rows: Sequence[Any]) -> bytes | None:
+    """`"\\n".join(json.dumps(row) for row in rows)`, byte for byte (ASCII), five times faster:
+    lists of strings, integers, booleans and nulls are encoded by orjson, whose compact
+    separators are widened. None when the rows may hold anything whose spelling could differ
+    (floats, non-ASCII or escaped strings, integers past 64 bits, objects): json encodes those."""
+    if orjson is None or not set(map(type, rows)) <= {list}:
         return None
     try:
         data = b"\n".join(map(orjson.dumps, rows))
     except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an integer past 64 bits
         return None
+    items = sum(map(len, rows))
     # widening "," to ", " is exact only when every comma separates two values: none inside a
     # string (json would also escape what orjson leaves as non-ASCII; escapes may differ)
-    separators = sum(map(len, rows)) - len(rows) + rows.count([])
-    if not data.isascii() or b"\\" in data or data.count(b",") != separators:
+    if not data.isascii() or b"\\" in data or \
+            data.count(b",") != items - len(rows) + rows.count([]):
         return None
-    return data.replace(b",", b", ").decode("ascii").split("\n")
+    # every value a string (two quotes each, as none is escaped), or every value an integer
+    # (no '.', 'e' of a float, nor 'n' of the null orjson writes for NaN and infinities, which
+    # json refuses): else look at the types
+    quotes = data.count(b'"')
+    plain = b"{" not in data and (
+        quotes == 2 * items or (quotes == 0 and not any(map(data.__contains__, b".eEn"))))
+    if not plain and not set(map(type, chain.from_iterable(rows))) <= _SAME_SPELLING:
+        return None
+    return data.replace(b",", b", ")

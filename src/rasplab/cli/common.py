@@ -95,7 +95,7 @@ def json_lines(values: Iterable[Any]) -> str:
     values = values if isinstance(values, list) else list(values)
     fast = encode_rows(values)  # token lists (most outputs): the same text, in bulk
     if fast is not None:
-        return "".join(map("{}\n".format, fast))
+        return fast.decode("ascii") + "\n" if values else ""
     try:
         return "".join(map("{}\n".format, map(dumps, values)))
     except (TypeError, ValueError):  # e.g. dict keys the encoder will not stringify, or NaN

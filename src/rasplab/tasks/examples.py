@@ -278,9 +278,11 @@ def format_examples(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[
         outs = [[_plain(v) for v in y] for y in outs]
         for i, (x, y) in enumerate(zip(ins, outs), start=1):
             parse_example({"input": x, "output": y}, f"example {i}")
+    if not ins:
+        return ""
     xs, ys = encode_rows(ins), encode_rows(outs)  # in bulk where the text is the same
-    xs = xs if xs is not None else list(map(json.dumps, ins))
-    ys = ys if ys is not None else list(map(json.dumps, outs))
+    xs = xs.decode("ascii").split("\n") if xs is not None else list(map(json.dumps, ins))
+    ys = ys.decode("ascii").split("\n") if ys is not None else list(map(json.dumps, outs))
     return "".join(map('{{"input": {}, "output": {}}}\n'.format, xs, ys))
 
 
