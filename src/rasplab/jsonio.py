@@ -8,12 +8,9 @@ from __future__ import annotations
 from itertools import chain
 from typing import Any, Sequence
 
-try:
-    import orjson
-except ImportError:  # a declared dependency; without it rows are encoded by json
-    orjson = None
-
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+#: fewer rows than this are left to json (importing orjson would cost more than it saves)
+BULK_ROWS = 500
 #: values orjson spells as json.dumps does (floats differ: 1e16 is 1e+16 for json)
 _SAME_SPELLING = frozenset({str, int, bool, type(None)})
 
@@ -36,7 +33,11 @@ def encode_rows(rows: Sequence[Any]) -> bytes | None:
     lists of strings, integers, booleans and nulls are encoded by orjson, whose compact
     separators are widened. None when the rows may hold anything whose spelling could differ
     (floats, non-ASCII or escaped strings, integers past 64 bits, objects): json encodes those."""
-    if orjson is None or not set(map(type, rows)) <= {list}:
+    if len(rows) < BULK_ROWS or not set(map(type, rows)) <= {list}:
+        return None
+    try:
+        import orjson  # imported here: its import costs more than json on a few rows
+    except ImportError:  # a declared dependency; without it json encodes the rows
         return None
     try:
         data = b"\n".join(map(orjson.dumps, rows))
