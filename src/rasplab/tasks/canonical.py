@@ -111,15 +111,16 @@ def _mixed(text: str, build: bool) -> tuple[np.ndarray, list] | None:
         return None
     numbers: list = []
     if len(i_start):
-        item = np.repeat(np.arange(len(i_start)), digits)
-        first = np.cumsum(digits) - digits
-        at = np.arange(len(item)) - first[item] + d_start[item]
-        digit = b[at] - _ZERO  # wraps around below '0': any non-digit is > 9
-        if (digit > 9).any():
-            return None
+        # digit k from the right of every integer at once (integers are short: few rounds)
+        number = np.zeros(len(i_start), dtype=np.int64)
+        for k in range(int(digits.max())):
+            live = digits > k
+            digit = b[np.where(live, i_end - 1 - k, 0)] - _ZERO  # a non-digit wraps past 9
+            if ((digit > 9) & live).any():
+                return None
+            if build:
+                number += np.where(live, digit, 0) * _POW10[k]
         if build:
-            power = _POW10[i_end[item] - 1 - at]
-            number = np.add.reduceat(digit.astype(np.int64) * power, first)
             numbers = np.where(negative, -number, number).tolist()
     if not build or not any_str:
         return starts, numbers

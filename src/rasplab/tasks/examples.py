@@ -266,6 +266,16 @@ def _plain(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+def _encoded_ok(ins: list, outs: list, xs: bytes | None, ys: bytes | None) -> bool:
+    """The checks of `_inputs_ok` and `_outputs_ok`, read off rows `encode_rows` took: their
+    values are strings, integers, booleans and nulls, so only booleans and nulls among the
+    tokens (spelled true, false, null: a string holding those words only costs the full check)
+    and the lengths remain to be seen."""
+    return xs is not None and ys is not None and all(map(len, ins)) and \
+        list(map(len, ins)) == list(map(len, outs)) and \
+        not any(map(xs.__contains__, (b"true", b"false", b"null")))
+
+
 def format_examples(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[Any]]) -> str:
     """JSONL text for examples (validated: equal lengths, non-empty inputs, plain values);
     errors name the example (1-based)."""
@@ -273,14 +283,15 @@ def format_examples(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[
         raise ExamplesError(f"{len(inputs)} inputs but {len(outputs)} outputs")
     ins = inputs if set(map(type, inputs)) <= {list} else list(map(list, inputs))
     outs = outputs if set(map(type, outputs)) <= {list} else list(map(list, outputs))
-    if not (_inputs_ok(ins) and _outputs_ok(ins, outs)):  # numpy values, or a real error
-        ins = [[_plain(t) for t in x] for x in ins]
-        outs = [[_plain(v) for v in y] for y in outs]
-        for i, (x, y) in enumerate(zip(ins, outs), start=1):
-            parse_example({"input": x, "output": y}, f"example {i}")
     if not ins:
         return ""
     xs, ys = encode_rows(ins), encode_rows(outs)  # in bulk where the text is the same
+    if not (_encoded_ok(ins, outs, xs, ys) or (_inputs_ok(ins) and _outputs_ok(ins, outs))):
+        ins = [[_plain(t) for t in x] for x in ins]  # numpy values, or a real error
+        outs = [[_plain(v) for v in y] for y in outs]
+        for i, (x, y) in enumerate(zip(ins, outs), start=1):
+            parse_example({"input": x, "output": y}, f"example {i}")
+        xs, ys = encode_rows(ins), encode_rows(outs)
     xs = xs.decode("ascii").split("\n") if xs is not None else list(map(json.dumps, ins))
     ys = ys.decode("ascii").split("\n") if ys is not None else list(map(json.dumps, outs))
     return "".join(map('{{"input": {}, "output": {}}}\n'.format, xs, ys))
