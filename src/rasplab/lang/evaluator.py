@@ -8,8 +8,9 @@ the per-position work is numpy gathers and reductions.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -205,10 +206,10 @@ def _homogeneous(values: Sequence[Any]) -> bool:
 def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
                    ) -> tuple[list[Any], np.ndarray] | None:
     """Vectorised tokens encoding for inputs made only of strings or only of ints, else None."""
-    flat = list(chain.from_iterable(inputs))
-    chars = _encode_chars(flat, valid)
+    chars = _encode_chars(inputs, valid)
     if chars is not None:
         return chars
+    flat = list(chain.from_iterable(inputs))
     kinds = set(map(type, flat))
     if kinds not in ({str}, {int}):
         return None
@@ -236,14 +237,17 @@ def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
     return table, codes
 
 
-def _encode_chars(flat: list[Any], valid: np.ndarray) -> tuple[list[str], np.ndarray] | None:
+def _encode_chars(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
+                  ) -> tuple[list[str], np.ndarray] | None:
     """The tokens encoding when every token is a one-character string (text split into
     characters), from the code points of the joined text: no per-token dictionary lookups."""
     try:
-        text = "".join(flat)  # TypeError unless every token is a string
+        rows = list(map("".join, inputs))  # TypeError unless every token is a string
     except TypeError:
         return None
-    if len(text) != len(flat) or flat.count(""):  # some token is not one character
+    text = "".join(rows)
+    # as many characters as tokens and no empty token: every token is one character
+    if len(text) != int(valid.sum()) or any(map(operator.contains, inputs, repeat(""))):
         return None
     try:
         points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
