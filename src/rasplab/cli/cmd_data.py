@@ -50,6 +50,13 @@ def _progress(total: int, desc: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rasplab.tasks.examples import paused_gc
+
+    with paused_gc():  # as for `rasplab run`: millions of tokens in lists, no cycles
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from rasplab.tasks import format_examples, get_task, write_examples

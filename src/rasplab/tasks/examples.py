@@ -105,9 +105,10 @@ def parse_input_object(obj: Any, where: str) -> list:
 # --- bulk checks: C-level passes over all lines at once; False means "look line by line" ------
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: decoding creates tens of thousands of lists, none in
-    a cycle, and the collections they trigger cost a third of the decoding time."""
+    a cycle, and the collections they trigger cost a third of the decoding time (the CLI pauses
+    it for a whole `run` or `data` for the same reason)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -220,7 +221,7 @@ def _parse_line_by_line(lines: Iterable[str], name: str, need_output: bool,
 
 def _parse(lines: Iterable[str], name: str, need_output: bool) -> tuple[list, list | None]:
     lines = lines if isinstance(lines, list) else list(lines)
-    with _no_gc():
+    with paused_gc():
         parsed = parse_canonical(lines, need_output)  # the layout `rasplab data` writes
         if parsed is None:
             parsed = _parse_in_bulk(lines, need_output)
@@ -231,7 +232,8 @@ def parse_lines(lines: Iterable[str], name: str = "<examples>") -> list[Example]
     """Examples from JSONL text lines (blank lines skipped); errors name `name` and the line."""
     inputs, outputs = _parse(lines, name, need_output=True)
     assert outputs is not None
-    return list(map(Example, map(tuple, inputs), map(tuple, outputs)))
+    with paused_gc():
+        return list(map(Example, map(tuple, inputs), map(tuple, outputs)))
 
 
 def parse_input_lines(lines: Iterable[str], name: str = "<inputs>") -> list[list]:
