@@ -31,6 +31,9 @@ def mark(name):
     marks.append((name, time.perf_counter(), time.process_time()))
 kind, name, path = sys.argv[1:4]
 n, length = int(sys.argv[4]), int(sys.argv[5])
+if kind in ("run", "data"):  # as the commands do (cmd_run.run, cmd_data.run)
+    import gc
+    gc.disable()
 if kind == "run":
     from rasplab.cli.cmd_run import resolve
     from rasplab.cli.common import json_lines
