@@ -294,6 +294,10 @@ def format_examples(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[
         for i, (x, y) in enumerate(zip(ins, outs), start=1):
             parse_example({"input": x, "output": y}, f"example {i}")
         xs, ys = encode_rows(ins), encode_rows(outs)
+    if xs is not None and ys is not None:  # ASCII both: the lines joined as bytes, in C
+        parts = zip(repeat(b'{"input": '), xs.split(b"\n"), repeat(b', "output": '),
+                    ys.split(b"\n"), repeat(b"}\n"))
+        return b"".join(chain.from_iterable(parts)).decode("ascii")
     xs = xs.decode("ascii").split("\n") if xs is not None else list(map(json.dumps, ins))
     ys = ys.decode("ascii").split("\n") if ys is not None else list(map(json.dumps, outs))
     return "".join(map('{{"input": {}, "output": {}}}\n'.format, xs, ys))
