@@ -183,24 +183,29 @@ def test_lexicographic_selectors_match_the_naive_interpreter(outer, tie, swap):
 
 
 def test_many_distinct_ranks_are_counted_by_sorting(monkeypatch):
-    """Past the histogram limit, rank statistics come from sorted keys: same widths and
-    aggregates (widely spread integers: a histogram over them would not fit in memory)."""
+    """Past the histogram limit, rank statistics come from sorted keys, below it from
+    histograms of blocks of inputs: same widths and aggregates either way (widely spread
+    integers: one histogram over them would not fit in memory)."""
     import rasplab.lang.evaluator as evaluator
 
     rng = np.random.default_rng(3)
     xs = [rng.integers(0, 10**9, size=int(rng.integers(1, 12))).tolist() for _ in range(30)]
     xs[0] = [5, 5, 7, 5, 3]
+    small = [rng.integers(0, 6, size=int(rng.integers(1, 12))).tolist() for _ in range(30)]
     progs = [SelectorWidth(select(tokens, tokens, op)) for op in (EQ, NE, LT, LE, GT, GE)]
     progs.append(Aggregate(select(tokens, tokens, EQ), tokens, default=-1,
                            encoding=CATEGORICAL))
     progs.append(Aggregate(select(tokens, Map(lambda v: v + 2, tokens), EQ), tokens,
                            default=-1))
-    for limit in (8, 0):
+    for limit, cells in ((8, 1 << 18), (8, 40), (0, 1 << 18)):  # one table, blocks, sorting
         monkeypatch.setattr(evaluator, "RANK_HISTOGRAM_LIMIT", limit)
+        monkeypatch.setattr(evaluator, "HISTOGRAM_CELLS", cells)
         for prog in progs:
-            want = [naive(prog, x) for x in xs]
-            got = evaluate(prog, xs)
-            assert all(len(g) == len(w) and all(map(same, g, w)) for g, w in zip(got, want))
+            for inputs in (xs, small):
+                want = [naive(prog, x) for x in inputs]
+                got = evaluate(prog, inputs)
+                assert all(len(g) == len(w) and all(map(same, g, w))
+                           for g, w in zip(got, want))
 
 
 def test_one_character_tokens_encode_like_any_strings():

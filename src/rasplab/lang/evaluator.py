@@ -45,6 +45,8 @@ CHUNK_CELLS = 4_000_000
 #: ranks are counted in a (batch, ranks) histogram up to this many ranks per position, sorted
 #: beyond (a histogram of many ranks costs more than sorting the keys)
 RANK_HISTOGRAM_LIMIT = 8
+#: a rank histogram covers this many (input, rank) cells at a time (it stays in cache)
+HISTOGRAM_CELLS = 1 << 18
 
 _NUMPY_COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
                   "gt": np.greater, "ge": np.greater_equal}
@@ -265,6 +267,30 @@ def _encode_chars(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
         codes[valid] = lookup[points]
     # code point order is Python's order of one-character strings
     return list(map(chr, uniq.tolist())), codes
+
+
+def _histogram_stats(key_ranks: np.ndarray, query_ranks: np.ndarray, valid: np.ndarray | None,
+                     n_ranks: int, want_less: bool, want_key: bool,
+                     ) -> tuple[Any, np.ndarray, Any]:
+    """`Batch._rank_stats` for some inputs, from a (inputs, ranks) histogram of the keys;
+    `valid` None when no input is padded."""
+    b = len(key_ranks)
+    offset = np.arange(b, dtype=np.int64)[:, None] * n_ranks
+    keys = key_ranks + offset
+    keys = keys.ravel() if valid is None else keys[valid]
+    at = query_ranks + offset
+    counts = np.bincount(keys, minlength=b * n_ranks)
+    equal = counts[at]
+    less = key = None
+    if want_less:
+        less = np.cumsum(counts.reshape(b, n_ranks), axis=1).ravel()[at] - equal
+    if want_key:  # which key of a rank does not matter (see Batch._selected)
+        n = key_ranks.shape[1]
+        positions = np.tile(np.arange(n), b) if valid is None else np.nonzero(valid)[1]
+        key_of = np.zeros(b * n_ranks, dtype=np.int64)
+        key_of[keys] = positions
+        key = key_of[at]
+    return less, equal, key
 
 
 class Batch:
@@ -553,6 +579,17 @@ class Batch:
         of equal rank. From a histogram of ranks when ranks are few, else by sorting the keys
         (no batch * ranks table: combined or many distinct ranks stay O(batch * n))."""
         b, n_ranks = len(self.lengths), sel.n_ranks
+        if n_ranks <= RANK_HISTOGRAM_LIMIT * max(self.n, 1):
+            # histograms of a block of inputs at a time: a block's table stays in cache
+            rows = max(1, HISTOGRAM_CELLS // n_ranks)
+            parts = [_histogram_stats(sel.key_ranks[i:i + rows], sel.query_ranks[i:i + rows],
+                                      None if self.dense else self.valid[i:i + rows],
+                                      n_ranks, want_less, want_key)
+                     for i in range(0, b, rows)]
+            if len(parts) == 1:
+                return parts[0]
+            return tuple(None if part[0] is None else np.concatenate(part)  # type: ignore
+                         for part in zip(*parts))
         offset = np.arange(b, dtype=np.int64)[:, None] * n_ranks
         keys = sel.key_ranks + offset
         keys = keys.ravel() if self.dense else keys[self.valid]
@@ -561,19 +598,6 @@ class Batch:
         if want_key:  # which key of a rank does not matter (see _selected)
             positions = np.tile(np.arange(self.n), b) if self.dense else \
                 np.nonzero(self.valid)[1]
-        if n_ranks <= RANK_HISTOGRAM_LIMIT * max(self.n, 1):
-            counts = np.bincount(keys, minlength=b * n_ranks)
-            equal = counts[at]
-            less = None
-            if want_less:
-                upto = np.cumsum(counts.reshape(b, n_ranks), axis=1).ravel()
-                less = upto[at] - equal
-            key = None
-            if positions is not None:
-                key_of = np.zeros(b * n_ranks, dtype=np.int64)
-                key_of[keys] = positions
-                key = key_of[at]
-            return less, equal, key
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         lo = np.searchsorted(ordered, at, "left")
