@@ -156,3 +156,64 @@ def test_string_and_integer_tokens_stay_distinct():
     assert evaluate(tokens, [[2**70, -5], [1 << 30]]) == [[2**70, -5], [1 << 30]]
     assert evaluate(Aggregate(select(tokens, tokens, LT), tokens, default="-"),
                     [["b", "a"]]) == [["a", "-"]]
+
+
+LEX_OPS = [LT, LE, GT, GE]
+
+
+@pytest.mark.parametrize("outer", [LT, GT])
+@pytest.mark.parametrize("tie", LEX_OPS)
+@pytest.mark.parametrize("swap", [False, True])
+def test_lexicographic_selectors_match_the_naive_interpreter(outer, tie, swap):
+    """`a < b or (a == b and c OP d)`, folded into one comparison of combined ranks, feeding a
+    width and an aggregate (and, as a matrix, the selector itself); inputs of mixed lengths."""
+    a, c = Map(lambda v: v % 3, tokens), indices
+    then = SelectorAnd(select(a, a, EQ), select(c, c, tie))
+    if swap:
+        then = SelectorAnd(then.right, then.left)
+    sel = SelectorOr(then, select(a, a, outer)) if swap else SelectorOr(select(a, a, outer), then)
+    width = SelectorWidth(sel)
+    moved = Aggregate(select(width, indices, EQ), tokens, default=-1)
+    rng = np.random.default_rng(7)
+    xs = [rng.integers(0, 9, size=int(rng.integers(1, 9))).tolist() for _ in range(50)]
+    assert evaluate(width, xs) == [naive(width, x) for x in xs]
+    assert evaluate(moved, xs) == [naive(moved, x) for x in xs]
+    for x, m in zip(xs, evaluate(sel, xs)):
+        assert m.tolist() == naive(sel, x)
+
+
+def test_many_distinct_ranks_are_counted_by_sorting(monkeypatch):
+    """Past the histogram limit, rank statistics come from sorted keys, below it from
+    histograms of blocks of inputs: same widths and aggregates either way (widely spread
+    integers: one histogram over them would not fit in memory)."""
+    import rasplab.lang.evaluator as evaluator
+
+    rng = np.random.default_rng(3)
+    xs = [rng.integers(0, 10**9, size=int(rng.integers(1, 12))).tolist() for _ in range(30)]
+    xs[0] = [5, 5, 7, 5, 3]
+    small = [rng.integers(0, 6, size=int(rng.integers(1, 12))).tolist() for _ in range(30)]
+    progs = [SelectorWidth(select(tokens, tokens, op)) for op in (EQ, NE, LT, LE, GT, GE)]
+    progs.append(Aggregate(select(tokens, tokens, EQ), tokens, default=-1,
+                           encoding=CATEGORICAL))
+    progs.append(Aggregate(select(tokens, Map(lambda v: v + 2, tokens), EQ), tokens,
+                           default=-1))
+    for limit, cells in ((8, 1 << 18), (8, 40), (0, 1 << 18)):  # one table, blocks, sorting
+        monkeypatch.setattr(evaluator, "RANK_HISTOGRAM_LIMIT", limit)
+        monkeypatch.setattr(evaluator, "HISTOGRAM_CELLS", cells)
+        for prog in progs:
+            for inputs in (xs, small):
+                want = [naive(prog, x) for x in inputs]
+                got = evaluate(prog, inputs)
+                assert all(len(g) == len(w) and all(map(same, g, w))
+                           for g, w in zip(got, want))
+
+
+def test_one_character_tokens_encode_like_any_strings():
+    """Text split into characters (the code point path) sorts and compares like other
+    strings; a token of two characters or none takes the general path."""
+    sort_like = SelectorWidth(select(tokens, tokens, LT))
+    xs = [list("hello"), list("zé😀a"), ["b"]]
+    assert evaluate(sort_like, xs) == [naive(sort_like, x) for x in xs]
+    assert evaluate(tokens, xs) == xs
+    for odd in ([*"ab", "cd"], [*"ab", ""], ["a", "\ud800"]):
+        assert evaluate(sort_like, [odd, list("ba")]) == [naive(sort_like, odd), [1, 0]]

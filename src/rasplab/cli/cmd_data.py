@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from rasplab.cli.common import check_writable, positive_int, print_json, try_writing
 
@@ -26,9 +27,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    import numpy as np
+class _NoBar:
+    """What a progress bar offers, showing nothing (a short labelling needs none)."""
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        pass
+
+
+def _progress(total: int, desc: str) -> Any:
+    """A progress bar on stderr for long labellings; tqdm is imported only then."""
+    if total < 20_000:
+        return _NoBar()
     from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="ex", file=sys.stderr, disable=None, leave=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rasplab.tasks.examples import paused_gc
+
+    with paused_gc():  # as for `rasplab run`: millions of tokens in lists, no cycles
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import numpy as np
 
     from rasplab.tasks import format_examples, get_task, write_examples
 
@@ -43,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     step = 2000
     try:  # labelled in steps, so that Ctrl-C still writes the examples labelled so far
-        with tqdm(total=len(inputs), desc=f"labelling {task.name}", unit="ex", file=sys.stderr,
-                  disable=len(inputs) < 20_000 or None, leave=False) as bar:
+        with _progress(len(inputs), f"labelling {task.name}") as bar:
             for start in range(0, len(inputs), step):
                 outputs.extend(task.outputs(inputs[start:start + step]))
                 bar.update(min(step, len(inputs) - start))

@@ -16,7 +16,7 @@ from rasplab.errors import (
     RaspRuntimeError,
     UsageError,
 )
-from rasplab.jsonio import to_jsonable
+from rasplab.jsonio import encode_rows, to_jsonable
 
 
 def parse_input(arg: str) -> list[Any]:
@@ -93,6 +93,9 @@ def json_lines(values: Iterable[Any]) -> str:
     outputs: the C encoder does the work, with no Python pass over the values."""
     dumps = json.JSONEncoder(default=_json_default, allow_nan=False).encode
     values = values if isinstance(values, list) else list(values)
+    fast = encode_rows(values)  # token lists (most outputs): the same text, in bulk
+    if fast is not None:
+        return fast.decode("ascii") + "\n" if values else ""
     try:
         return "".join(map("{}\n".format, map(dumps, values)))
     except (TypeError, ValueError):  # e.g. dict keys the encoder will not stringify, or NaN

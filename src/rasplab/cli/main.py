@@ -8,36 +8,29 @@ status).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from rasplab.cli import (
-    cmd_compile,
-    cmd_data,
-    cmd_distill,
-    cmd_library,
-    cmd_run,
-    cmd_synth,
-    cmd_tasks,
-    cmd_train,
-)
 from rasplab.errors import RaspLabError
 
-#: the commands in the order `rasplab --help` lists them
-COMMANDS = [cmd_run, cmd_tasks, cmd_data, cmd_compile, cmd_train, cmd_synth, cmd_distill,
-            cmd_library]
+#: the commands in the order `rasplab --help` lists them; module `rasplab.cli.cmd_<name>` each
+COMMANDS = ["run", "tasks", "data", "compile", "train", "synth", "distill", "library"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with `only` of that command alone (the other command
+    modules, and what they import, are then not loaded)."""
     parser = argparse.ArgumentParser(
         prog="rasplab", description="Turn transformers into RASP programs you can read.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(sub)
+    for name in [only] if only in COMMANDS else COMMANDS:
+        importlib.import_module(f"rasplab.cli.cmd_{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

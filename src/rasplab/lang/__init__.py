@@ -1,4 +1,8 @@
 """The RASP language: program nodes, the batched evaluator, `.rasp` syntax, printers, library."""
+import importlib
+from typing import Any
+
+from rasplab.errors import set_node_renderer
 from rasplab.lang.ast import (
                               CATEGORICAL,
                               NUMERICAL,
@@ -35,9 +39,31 @@ from rasplab.lang.ast import (
 )
 from rasplab.lang.evaluator import evaluate, run
 from rasplab.lang.functions import EQ, FALSE, GE, GT, LE, LT, NE, TRUE, Const, Fn, Slot
-from rasplab.lang.parser import load_program, parse, parse_file
-from rasplab.lang.printer import to_python, to_rasp, to_rasp_expr
-from rasplab.lang.sexpr import from_sexpr, to_sexpr
+
+#: names imported on first use: the parser brings in lark and the printers are not needed to
+#: run a program, so `rasplab run` on a library program starts without them
+_LAZY = {"load_program": "parser", "parse": "parser", "parse_file": "parser",
+         "to_python": "printer", "to_rasp": "printer", "to_rasp_expr": "printer",
+         "from_sexpr": "sexpr", "to_sexpr": "sexpr"}
+
+
+def _render(node: object) -> str:
+    """Errors describe unnamed nodes in RASP: the printer is imported when one is described."""
+    from rasplab.lang.printer import to_rasp_expr  # installs itself as the renderer
+
+    return to_rasp_expr(node)
+
+
+set_node_renderer(_render)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"rasplab.lang.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rasplab.lang' has no attribute {name!r}")
+
 
 __all__ = [
     "CATEGORICAL", "NUMERICAL", "Aggregate", "AggregateBest", "Causal", "Comparison", "Encoding",

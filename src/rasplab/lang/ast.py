@@ -67,6 +67,12 @@ class Node:
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the cached hash depends on this process's string hashing: a pickle must not carry it
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
+
     @property
     def children(self) -> tuple["Node", ...]:
         return ()

@@ -8,8 +8,9 @@ the per-position work is numpy gathers and reductions.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -41,6 +42,11 @@ from rasplab.lang.values import is_number, value_key
 Token = str | int
 #: selectors are built in chunks so that a (batch, n, n) array stays below this many cells
 CHUNK_CELLS = 4_000_000
+#: ranks are counted in a (batch, ranks) histogram up to this many ranks per position, sorted
+#: beyond (a histogram of many ranks costs more than sorting the keys)
+RANK_HISTOGRAM_LIMIT = 8
+#: a rank histogram covers this many (input, rank) cells at a time (it stays in cache)
+HISTOGRAM_CELLS = 1 << 18
 
 _NUMPY_COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
                   "gt": np.greater, "ge": np.greater_equal}
@@ -87,6 +93,52 @@ class RankSelect:
 
     def matrix(self) -> np.ndarray:
         return _NUMPY_COMPARE[self.op](self.key_ranks[:, None, :], self.query_ranks[:, :, None])
+
+    def same_order(self, other: "RankSelect") -> bool:
+        """True when both compare the same keys with the same queries (equal ranks)."""
+        return self.n_ranks == other.n_ranks and \
+            np.array_equal(self.key_ranks, other.key_ranks) and \
+            np.array_equal(self.query_ranks, other.query_ranks)
+
+
+@dataclass
+class RankAnd:
+    """`left and right` of two rank-held selects, not built yet: an `or` may fold it with a
+    third select into one lexicographic comparison (the prelude's sort builds exactly that)."""
+
+    left: RankSelect
+    right: RankSelect
+
+    def matrix(self) -> np.ndarray:
+        return self.left.matrix() & self.right.matrix()
+
+
+#: a selector held without its (batch, q, k) matrix
+Held = RankSelect | RankAnd
+#: the tie-break comparison that continues each strict comparison, per tie comparison
+_FLIPPED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+
+
+def lexicographic(first: Any, then: Any) -> RankSelect | None:
+    """`first or then` as one comparison of combined ranks, when `first` compares a < b (or
+    a > b) and `then` is `a == b and c OP d`: the pair (a, c) is compared lexicographically,
+    so selector widths and aggregates need no (batch, q, k) matrix. None when not that shape."""
+    if not (isinstance(first, RankSelect) and isinstance(then, RankAnd)) or \
+            first.op not in ("lt", "gt"):
+        return None
+    for eq, tie in ((then.left, then.right), (then.right, then.left)):
+        if eq.op != "eq" or tie.op not in _FLIPPED or not eq.same_order(first):
+            continue
+        key_tie, query_tie, op = tie.key_ranks, tie.query_ranks, tie.op
+        if op[0] != first.op[0]:  # ties broken the other way: compare reversed tie ranks
+            key_tie, query_tie = tie.n_ranks - 1 - key_tie, tie.n_ranks - 1 - query_tie
+            op = _FLIPPED[op]
+        n_ranks = first.n_ranks * tie.n_ranks
+        kind = np.int32 if n_ranks < 1 << 31 else np.int64
+        keys = first.key_ranks.astype(kind) * tie.n_ranks + key_tie
+        queries = first.query_ranks.astype(kind) * tie.n_ranks + query_tie
+        return RankSelect(op, keys, queries, n_ranks)
+    return None
 
 
 def _dedupe(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
@@ -156,6 +208,9 @@ def _homogeneous(values: Sequence[Any]) -> bool:
 def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
                    ) -> tuple[list[Any], np.ndarray] | None:
     """Vectorised tokens encoding for inputs made only of strings or only of ints, else None."""
+    chars = _encode_chars(inputs, valid)
+    if chars is not None:
+        return chars
     flat = list(chain.from_iterable(inputs))
     kinds = set(map(type, flat))
     if kinds not in ({str}, {int}):
@@ -182,6 +237,60 @@ def _encode_tokens(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
     position = {t: i for i, t in enumerate(table)}
     codes[valid] = np.fromiter(map(position.__getitem__, flat), dtype=np.int64, count=len(flat))
     return table, codes
+
+
+def _encode_chars(inputs: Sequence[Sequence[Token]], valid: np.ndarray,
+                  ) -> tuple[list[str], np.ndarray] | None:
+    """The tokens encoding when every token is a one-character string (text split into
+    characters), from the code points of the joined text: no per-token dictionary lookups."""
+    try:
+        rows = list(map("".join, inputs))  # TypeError unless every token is a string
+    except TypeError:
+        return None
+    text = "".join(rows)
+    # as many characters as tokens and no empty token: every token is one character
+    if len(text) != int(valid.sum()) or any(map(operator.contains, inputs, repeat(""))):
+        return None
+    try:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:  # a lone surrogate
+        return None
+    present = np.zeros(int(points.max()) + 1, dtype=bool)
+    present[points] = True
+    uniq = np.flatnonzero(present)
+    lookup = np.zeros(len(present), dtype=np.int64)
+    lookup[uniq] = np.arange(len(uniq))
+    if valid.size == len(points):  # no padding
+        codes = lookup[points].reshape(valid.shape)
+    else:
+        codes = np.full(valid.shape, -1, dtype=np.int64)
+        codes[valid] = lookup[points]
+    # code point order is Python's order of one-character strings
+    return list(map(chr, uniq.tolist())), codes
+
+
+def _histogram_stats(key_ranks: np.ndarray, query_ranks: np.ndarray, valid: np.ndarray | None,
+                     n_ranks: int, want_less: bool, want_key: bool,
+                     ) -> tuple[Any, np.ndarray, Any]:
+    """`Batch._rank_stats` for some inputs, from a (inputs, ranks) histogram of the keys;
+    `valid` None when no input is padded."""
+    b = len(key_ranks)
+    offset = np.arange(b, dtype=np.int64)[:, None] * n_ranks
+    keys = key_ranks + offset
+    keys = keys.ravel() if valid is None else keys[valid]
+    at = query_ranks + offset
+    counts = np.bincount(keys, minlength=b * n_ranks)
+    equal = counts[at]
+    less = key = None
+    if want_less:
+        less = np.cumsum(counts.reshape(b, n_ranks), axis=1).ravel()[at] - equal
+    if want_key:  # which key of a rank does not matter (see Batch._selected)
+        n = key_ranks.shape[1]
+        positions = np.tile(np.arange(n), b) if valid is None else np.nonzero(valid)[1]
+        key_of = np.zeros(b * n_ranks, dtype=np.int64)
+        key_of[keys] = positions
+        key = key_of[at]
+    return less, equal, key
 
 
 class Batch:
@@ -219,7 +328,7 @@ class Batch:
         if not self.causal and node not in self.memo and _holds_causal(node):
             return self._twin_value(node)
         value = self._value(node)
-        return self._matrix(node, value) if isinstance(value, RankSelect) else value
+        return self._matrix(node, value) if isinstance(value, Held) else value
 
     def _value(self, node: Node) -> Any:
         """Like `value`, but a comparison select may stay a RankSelect."""
@@ -239,7 +348,7 @@ class Batch:
         self.invalid.update(self._causal_twin.invalid)
         return out
 
-    def _matrix(self, node: Node, value: RankSelect) -> np.ndarray:
+    def _matrix(self, node: Node, value: Held) -> np.ndarray:
         """Build (once) the selection matrix of a rank-held select."""
         self.memo[node] = sel = self._mask(value.matrix())
         return sel
@@ -260,6 +369,16 @@ class Batch:
                 self._prefix = np.tril(np.ones((self.n, self.n), dtype=bool))
             sel &= self._prefix
         return sel
+
+    def _padded(self, values: np.ndarray) -> np.ndarray:
+        """`values` (broadcast to (batch, n)) with -1 at padding."""
+        if self.dense:
+            return np.broadcast_to(values, self.valid.shape).copy()
+        return np.where(self.valid, values, -1)
+
+    def _real(self, codes: np.ndarray) -> np.ndarray:
+        """The codes at real (not padding) positions, flat."""
+        return codes.ravel() if self.dense else codes[self.valid]
 
     def _input_of(self, batch_index: int) -> Any:
         x = self.all_inputs[self.origin[batch_index]]
@@ -297,8 +416,7 @@ class Batch:
         return SOpValue(codes, table)
 
     def _eval_IndicesType(self, node: IndicesType) -> SOpValue:
-        codes = np.where(self.valid, np.arange(self.n)[None, :], -1)
-        return SOpValue(codes, list(range(self.n)))
+        return SOpValue(self._padded(np.arange(self.n)[None, :]), list(range(self.n)))
 
     def _eval_LengthType(self, node: LengthType) -> SOpValue:
         if self.causal:  # the prefix length q + 1
@@ -307,10 +425,10 @@ class Batch:
         table = sorted(set(self.lengths.tolist()))
         pos = {v: i for i, v in enumerate(table)}
         per_input = np.array([pos[v] for v in self.lengths.tolist()], dtype=np.int64)
-        return SOpValue(np.where(self.valid, per_input[:, None], -1), table)
+        return SOpValue(self._padded(per_input[:, None]), table)
 
     def _eval_Full(self, node: Full) -> SOpValue:
-        return SOpValue(np.where(self.valid, 0, -1), [node.value])
+        return SOpValue(self._padded(np.zeros(1, dtype=np.int64)), [node.value])
 
     # --- element-wise --------------------------------------------------------------------
     def _apply(self, node: Node, fn: Fn, arg_values: Sequence[SOpValue]) -> SOpValue:
@@ -318,7 +436,7 @@ class Batch:
             # only values that occur at some position: a table may hold unused entries (an
             # aggregate's default or source values), where the function may be undefined
             arg = arg_values[0]
-            used = _occurring(arg.codes[self.valid], len(arg.table))
+            used = _occurring(self._real(arg.codes), len(arg.table))
             combos = [(arg.table[i],) for i in used.tolist()]
             remap = np.full(len(arg.table), -1, dtype=np.int64)
             remap[used] = np.arange(len(used))
@@ -326,13 +444,14 @@ class Batch:
         else:
             key = np.zeros_like(arg_values[0].codes)
             for v in arg_values:
-                key = key * len(v.table) + np.maximum(v.codes, 0)
+                key *= len(v.table)
+                key += v.codes if self.dense else np.maximum(v.codes, 0)
             space = math.prod(len(v.table) for v in arg_values)
-            uniq = _occurring(key[self.valid], space)
+            uniq = _occurring(self._real(key), space)
             if space <= 1 << 24:
                 lookup = np.full(space, -1, dtype=np.int64)
                 lookup[uniq] = np.arange(len(uniq))
-                combo_codes = np.where(self.valid, lookup[key], -1)
+                combo_codes = self._padded(lookup[key])
             else:
                 combo_codes = np.full(key.shape, -1, dtype=np.int64)
                 combo_codes[self.valid] = np.searchsorted(uniq, key[self.valid])
@@ -421,10 +540,17 @@ class Batch:
         qc = np.maximum(queries.codes, 0).astype(np.int32)
         return self._mask(np.take(table.ravel(), kc[:, None, :] + qc[:, :, None]))
 
-    def _eval_SelectorAnd(self, node: SelectorAnd) -> np.ndarray:
+    def _eval_SelectorAnd(self, node: SelectorAnd) -> np.ndarray | RankAnd:
+        left, right = self._value(node.left), self._value(node.right)
+        if isinstance(left, RankSelect) and isinstance(right, RankSelect):
+            return RankAnd(left, right)  # built only if no `or` folds it (see lexicographic)
         return self.value(node.left) & self.value(node.right)  # type: ignore[operator]
 
-    def _eval_SelectorOr(self, node: SelectorOr) -> np.ndarray:
+    def _eval_SelectorOr(self, node: SelectorOr) -> np.ndarray | RankSelect:
+        left, right = self._value(node.left), self._value(node.right)
+        folded = lexicographic(left, right) or lexicographic(right, left)
+        if folded is not None:
+            return folded
         return self.value(node.left) | self.value(node.right)
 
     def _eval_SelectorNot(self, node: SelectorNot) -> np.ndarray:
@@ -438,51 +564,72 @@ class Batch:
     # --- attention -----------------------------------------------------------------------
     def _eval_SelectorWidth(self, node: SelectorWidth) -> SOpValue:
         sel = self._value(node.selector)
+        if isinstance(sel, RankAnd):
+            sel = self._matrix(node.selector, sel)
         if isinstance(sel, RankSelect):
             width = self._rank_width(sel)
         else:
             width = np.count_nonzero(sel, axis=-1)
-        return SOpValue(np.where(self.valid, width, -1), list(range(self.n + 1)))
+        return SOpValue(self._padded(width), list(range(self.n + 1)))
 
-    def _rank_counts(self, sel: RankSelect) -> tuple[np.ndarray, np.ndarray]:
-        """Flat C[b * R + r] (how many real keys of input b have rank r) and, per query, the
-        flat index b * R + its rank."""
-        offset = np.arange(0, len(self.lengths) * sel.n_ranks, sel.n_ranks,
-                           dtype=np.int64)[:, None]
+    def _rank_stats(self, sel: RankSelect, want_less: bool = True, want_key: bool = False,
+                    ) -> tuple[Any, np.ndarray, Any]:
+        """Per (input, query): how many real keys rank below the query's rank (with
+        `want_less`), how many rank equal to it, and (with `want_key`) the position of one key
+        of equal rank. From a histogram of ranks when ranks are few, else by sorting the keys
+        (no batch * ranks table: combined or many distinct ranks stay O(batch * n))."""
+        b, n_ranks = len(self.lengths), sel.n_ranks
+        if n_ranks <= RANK_HISTOGRAM_LIMIT * max(self.n, 1):
+            # histograms of a block of inputs at a time: a block's table stays in cache
+            rows = max(1, HISTOGRAM_CELLS // n_ranks)
+            parts = [_histogram_stats(sel.key_ranks[i:i + rows], sel.query_ranks[i:i + rows],
+                                      None if self.dense else self.valid[i:i + rows],
+                                      n_ranks, want_less, want_key)
+                     for i in range(0, b, rows)]
+            if len(parts) == 1:
+                return parts[0]
+            return tuple(None if part[0] is None else np.concatenate(part)  # type: ignore
+                         for part in zip(*parts))
+        offset = np.arange(b, dtype=np.int64)[:, None] * n_ranks
         keys = sel.key_ranks + offset
         keys = keys.ravel() if self.dense else keys[self.valid]
-        counts = np.bincount(keys, minlength=len(self.lengths) * sel.n_ranks)
-        return counts.astype(np.int32), sel.query_ranks + offset
+        at = sel.query_ranks + offset
+        positions = None
+        if want_key:  # which key of a rank does not matter (see _selected)
+            positions = np.tile(np.arange(self.n), b) if self.dense else \
+                np.nonzero(self.valid)[1]
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        lo = np.searchsorted(ordered, at, "left")
+        equal = np.searchsorted(ordered, at, "right") - lo
+        less = lo - (np.cumsum(self.lengths) - self.lengths)[:, None] if want_less else None
+        key = None if positions is None else positions[order[np.minimum(lo, len(keys) - 1)]]
+        return less, equal, key
 
     def _rank_width(self, sel: RankSelect) -> np.ndarray:
-        """Selector width from rank histograms: O(batch * n) instead of O(batch * n * n)."""
-        counts, at = self._rank_counts(sel)
-        upto = np.cumsum(counts.reshape(-1, sel.n_ranks), axis=1, dtype=np.int32).ravel()
-        eq = counts[at].astype(np.int64)
-        le = upto[at].astype(np.int64)
+        """Selector width from rank statistics: O(batch * n) instead of O(batch * n * n)."""
+        less, equal, _ = self._rank_stats(sel, want_less=sel.op not in ("eq", "ne"))
         total = self.lengths[:, None]
-        return {"eq": eq, "ne": total - eq, "lt": le - eq, "le": le, "gt": total - le,
-                "ge": total - le + eq}[sel.op]
+        if sel.op == "eq":
+            return equal
+        if sel.op == "ne":
+            return total - equal
+        return {"lt": lambda: less, "le": lambda: less + equal,
+                "gt": lambda: total - less - equal, "ge": lambda: total - less}[sel.op]()
 
     def _selected(self, node: Aggregate) -> tuple[np.ndarray, np.ndarray, Any]:
         """Per query: how many keys it selects, one selected key, and a way to get the rows."""
         sel = self._value(node.selector)
         if isinstance(sel, RankSelect) and sel.op == "eq":
-            b = len(self.lengths)
-            counts, at = self._rank_counts(sel)
-            count = counts[at].astype(np.int64)
             # some key of each rank (which one does not matter: a query that selects several
             # keys either sees one shared value or is handled as mixed)
-            key_of = np.zeros((b, sel.n_ranks), dtype=np.int64)
-            bi, ki = np.nonzero(self.valid)
-            key_of[bi, sel.key_ranks[bi, ki]] = ki
-            first = np.take_along_axis(key_of, sel.query_ranks.astype(np.int64), axis=1)
+            _, count, first = self._rank_stats(sel, want_less=False, want_key=True)
 
             def rows(mb: np.ndarray, mq: np.ndarray) -> np.ndarray:
                 got = sel.key_ranks[mb] == sel.query_ranks[mb, mq][:, None]
                 return got & self.valid[mb]
             return count, first, rows
-        if isinstance(sel, RankSelect):
+        if isinstance(sel, Held):
             sel = self._matrix(node.selector, sel)
         return (np.count_nonzero(sel, axis=-1), sel.argmax(axis=-1),
                 lambda mb, mq: sel[mb, mq])
@@ -510,9 +657,7 @@ class Batch:
 
         # candidate output values: the source table, the default, then the means
         values: list[Any] = list(val.table) + [node.default]
-        codes = np.full(self.valid.shape, -1, dtype=np.int64)
-        codes[same] = lo[same]
-        codes[none] = big
+        codes = np.where(same, lo, np.where(none, big, -1))
         if node.encoding == NUMERICAL:
             if not numeric_table:
                 bad = next(v for v in val.table if not (is_number(v) or isinstance(v, bool)))
@@ -573,15 +718,38 @@ def _as_tokens(x: Any) -> list[Token]:
     return x if isinstance(x, list) else list(x)  # read only: lists need no copy
 
 
+def _plain_select(node: Node, ops: Iterable[str]) -> bool:
+    """A select comparing key and query (in that order) with one of `ops`."""
+    return isinstance(node, Select) and node.predicate.args == (SLOT0, SLOT1) and \
+        node.predicate.op in ops
+
+
+def _lexicographic_shape(node: Node) -> bool:
+    """`a < b or (a == b and c OP d)` (either order), which `lexicographic` folds into one
+    comparison of combined ranks."""
+    if not isinstance(node, SelectorOr):
+        return False
+    for first, then in ((node.left, node.right), (node.right, node.left)):
+        if not (_plain_select(first, ("lt", "gt")) and isinstance(then, SelectorAnd)):
+            continue
+        for eq, tie in ((then.left, then.right), (then.right, then.left)):
+            if _plain_select(eq, ("eq",)) and _plain_select(tie, _FLIPPED) and \
+                    (eq.keys, eq.queries) == (first.keys, first.queries):
+                return True
+    return False
+
+
 def _matrix_free(program: Node) -> bool:
     """True when no (batch, n, n) selector matrix will be built: every select compares with
     a plain predicate and only feeds selector widths or ==/TRUE aggregates."""
     if isinstance(program, Selector):
         return False
+    folded = {node.left if isinstance(node.left, SelectorAnd) else node.right
+              for node in walk(program) if _lexicographic_shape(node)}
     for node in walk(program):
         if isinstance(node, Selector) and not (
-                isinstance(node, Select) and node.predicate.args == (SLOT0, SLOT1)
-                and node.predicate.op in (*COMPARISONS, "true", "false")):
+                _plain_select(node, (*COMPARISONS, "true", "false"))
+                or _lexicographic_shape(node) or node in folded):
             return False
         if isinstance(node, AggregateBest):
             return False

@@ -20,6 +20,8 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from rasplab.errors import ExamplesError
+from rasplab.jsonio import encode_rows
+from rasplab.tasks.canonical import parse_canonical
 
 _TOKEN_TYPES = frozenset({str, int})
 _OUTPUT_TYPES = frozenset({str, int, float, bool, type(None)})
@@ -103,9 +105,10 @@ def parse_input_object(obj: Any, where: str) -> list:
 # --- bulk checks: C-level passes over all lines at once; False means "look line by line" ------
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: decoding creates tens of thousands of lists, none in
-    a cycle, and the collections they trigger cost a third of the decoding time."""
+    a cycle, and the collections they trigger cost a third of the decoding time (the CLI pauses
+    it for a whole `run` or `data` for the same reason)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -218,8 +221,10 @@ def _parse_line_by_line(lines: Iterable[str], name: str, need_output: bool,
 
 def _parse(lines: Iterable[str], name: str, need_output: bool) -> tuple[list, list | None]:
     lines = lines if isinstance(lines, list) else list(lines)
-    with _no_gc():
-        parsed = _parse_in_bulk(lines, need_output)
+    with paused_gc():
+        parsed = parse_canonical(lines, need_output)  # the layout `rasplab data` writes
+        if parsed is None:
+            parsed = _parse_in_bulk(lines, need_output)
     return parsed if parsed is not None else _parse_line_by_line(lines, name, need_output)
 
 
@@ -227,7 +232,8 @@ def parse_lines(lines: Iterable[str], name: str = "<examples>") -> list[Example]
     """Examples from JSONL text lines (blank lines skipped); errors name `name` and the line."""
     inputs, outputs = _parse(lines, name, need_output=True)
     assert outputs is not None
-    return list(map(Example, map(tuple, inputs), map(tuple, outputs)))
+    with paused_gc():
+        return list(map(Example, map(tuple, inputs), map(tuple, outputs)))
 
 
 def parse_input_lines(lines: Iterable[str], name: str = "<inputs>") -> list[list]:
@@ -262,6 +268,16 @@ def _plain(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+def _encoded_ok(ins: list, outs: list, xs: bytes | None, ys: bytes | None) -> bool:
+    """The checks of `_inputs_ok` and `_outputs_ok`, read off rows `encode_rows` took: their
+    values are strings, integers, booleans and nulls, so only booleans and nulls among the
+    tokens (spelled true, false, null: a string holding those words only costs the full check)
+    and the lengths remain to be seen."""
+    return xs is not None and ys is not None and all(map(len, ins)) and \
+        list(map(len, ins)) == list(map(len, outs)) and \
+        not any(map(xs.__contains__, (b"true", b"false", b"null")))
+
+
 def format_examples(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[Any]]) -> str:
     """JSONL text for examples (validated: equal lengths, non-empty inputs, plain values);
     errors name the example (1-based)."""
@@ -269,13 +285,22 @@ def format_examples(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[
         raise ExamplesError(f"{len(inputs)} inputs but {len(outputs)} outputs")
     ins = inputs if set(map(type, inputs)) <= {list} else list(map(list, inputs))
     outs = outputs if set(map(type, outputs)) <= {list} else list(map(list, outputs))
-    if not (_inputs_ok(ins) and _outputs_ok(ins, outs)):  # numpy values, or a real error
-        ins = [[_plain(t) for t in x] for x in ins]
+    if not ins:
+        return ""
+    xs, ys = encode_rows(ins), encode_rows(outs)  # in bulk where the text is the same
+    if not (_encoded_ok(ins, outs, xs, ys) or (_inputs_ok(ins) and _outputs_ok(ins, outs))):
+        ins = [[_plain(t) for t in x] for x in ins]  # numpy values, or a real error
         outs = [[_plain(v) for v in y] for y in outs]
         for i, (x, y) in enumerate(zip(ins, outs), start=1):
             parse_example({"input": x, "output": y}, f"example {i}")
-    dumps = json.dumps
-    return "".join(f'{{"input": {dumps(x)}, "output": {dumps(y)}}}\n' for x, y in zip(ins, outs))
+        xs, ys = encode_rows(ins), encode_rows(outs)
+    if xs is not None and ys is not None:  # ASCII both: the lines joined as bytes, in C
+        parts = zip(repeat(b'{"input": '), xs.split(b"\n"), repeat(b', "output": '),
+                    ys.split(b"\n"), repeat(b"}\n"))
+        return b"".join(chain.from_iterable(parts)).decode("ascii")
+    xs = xs.decode("ascii").split("\n") if xs is not None else list(map(json.dumps, ins))
+    ys = ys.decode("ascii").split("\n") if ys is not None else list(map(json.dumps, outs))
+    return "".join(map('{{"input": {}, "output": {}}}\n'.format, xs, ys))
 
 
 def write_examples(path: str | Path, inputs: Sequence[Sequence[Any]],

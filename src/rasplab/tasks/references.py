@@ -34,7 +34,7 @@ def reverse(x: list) -> list:
 def hist(x: list) -> list:
     """How many times each position's token occurs in the input."""
     counts = Counter(x)
-    return [counts[t] for t in x]
+    return list(map(counts.__getitem__, x))  # every token is counted: no default needed
 
 
 def hist_bos(x: list) -> list:
