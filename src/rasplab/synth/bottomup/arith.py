@@ -14,8 +14,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rasplab.lang.ast import Map, Node, SequenceMap
+from rasplab.lang.ast import IndicesType, LengthType, Map, Node, SelectorWidth, SequenceMap
 from rasplab.lang.functions import SLOT0, SLOT1, Const, Fn, binary, unary
+from rasplab.lang.values import is_number
 from rasplab.synth.bottomup.bank import Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
@@ -28,6 +29,10 @@ POOL = 128
 MAX_DIVISOR = 16
 #: positions looked at before all of them (cheap rejection)
 PROBE = 5
+#: binary last steps `x op p` ("r": `p op x`); the guarded ones take the output's own value where
+#: the divisor is zero
+PAIR_OPS = ("mul", "add", "sub", "rsub", "min", "max", "div", "rdiv", "mod", "rmod")
+GUARDED = ("div", "rdiv", "mod", "rmod")
 #: new numbers checked against the pool at once (bounds the memory of one broadcast)
 CHUNK = 128
 
@@ -38,12 +43,33 @@ def nice(v: float) -> int | float:
     return r if abs(v - r) <= TOL else round(float(v), 6)
 
 
-def guarded_div(x: Node, p: Node, at_zero: Any) -> Node:
-    """`at_zero if p == 0 else x / p`, evaluated without dividing by zero anywhere."""
+def guarded_div(x: Node, p: Node, at_zero: Any, op: str = "div") -> Node:
+    """`at_zero if p == 0 else x / p` (or `x % p` for op "mod"), evaluated without dividing by
+    zero anywhere."""
     zero = Map(Fn.of("eq", SLOT0, 0), p)
     safe = SequenceMap(binary("add"), p, Map(unary("indicator"), zero))
-    quotient = SequenceMap(binary("div"), x, safe)
+    quotient = SequenceMap(binary(op), x, safe)
     return SequenceMap(Fn("ifelse", (Const(at_zero), SLOT0, SLOT1)), zero, quotient)
+
+
+def positive(node: Node) -> bool:
+    """Whether `node` is above zero on every input, by its form: `length`, or a positive
+    constant added to (or a product of) something never negative (`indices`, a width)."""
+    if isinstance(node, LengthType):
+        return True
+    if not isinstance(node, Map) or node.fn.op not in ("add", "mul"):
+        return False
+    consts = [a.value for a in node.fn.args if isinstance(a, Const)]
+    if len(consts) != 1 or not is_number(consts[0]) or consts[0] <= 0:
+        return False
+    arg = node.arg
+    return positive(arg) or (node.fn.op == "add" and (
+        isinstance(arg, IndicesType | SelectorWidth) or nonnegative_map(arg)))
+
+
+def nonnegative_map(node: Node) -> bool:
+    """`indicator(...)`: never negative."""
+    return isinstance(node, Map) and node.fn.op == "indicator"
 
 
 class NumericGoal:
@@ -133,13 +159,14 @@ class NumericGoal:
 
     # --- a new number and a cheap one -----------------------------------------------------
     def _pairs(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
-        """y = x * p, min(x, p), max(x, p), or x / p and p / x guarded at zero."""
+        """y = x * p, x + p, x - p, p - x, min(x, p), max(x, p), or x / p, p / x, x % p and
+        p % x guarded at zero (remainders of whole numbers only)."""
         if not len(self.pool):
             return
         y, probe = self.y, self.probe
         pv = self.pool_values
         pp, xp = pv[:, probe], xv[:, probe]
-        for op in ("mul", "min", "max", "div", "rdiv"):
+        for op in PAIR_OPS:
             cand = np.concatenate([
                 np.argwhere(self._fits(op, xp[s: s + CHUNK, None], pp[None], y[probe]))
                 + [s, 0] for s in range(0, len(xv), CHUNK)])
@@ -150,12 +177,12 @@ class NumericGoal:
                 if not good:
                     continue
                 at_zero = None
-                if op in ("div", "rdiv"):
-                    at_zero = self._value_at_zero(pv[f] if op == "div" else xv[i])
+                if op in GUARDED:
+                    at_zero = self._value_at_zero(xv[i] if op.startswith("r") else pv[f])
                     if at_zero is False:
                         continue
                 p_ref, p_cost = self.pool[f]
-                w = self.grammar.cost(f"binary.{'div' if op == 'rdiv' else op}")
+                w = self.grammar.cost(f"binary.{op.removeprefix('r')}")
                 self.propose(Candidate(partial(self._pair_node, refs[i], p_ref, op, at_zero),
                                        cost + p_cost + w, 1.0, "arith"))
 
@@ -198,10 +225,20 @@ class NumericGoal:
                 got = np.minimum(x, p)
             elif op == "max":
                 got = np.maximum(x, p)
+            elif op == "add":
+                got = x + p
+            elif op in ("sub", "rsub"):
+                got = x - p if op == "sub" else p - x
             else:
-                num, den = (x, p) if op == "div" else (p, x)
+                num, den = (p, x) if op.startswith("r") else (x, p)
                 zero = np.abs(den) <= TOL
-                got = np.where(zero, y, num / np.where(zero, 1.0, den))
+                safe = np.where(zero, 1.0, den)
+                if op.endswith("mod"):  # remainders of whole numbers
+                    whole = (num == np.rint(num)) & (den == np.rint(den))
+                    got = np.where(whole, np.mod(num, safe), np.nan)
+                else:
+                    got = num / safe
+                got = np.where(zero, y, got)
                 ok = (np.abs(got - y) <= TOL).all(axis=-1)
                 # the output where the divisor is zero is one value, not the quotient's
                 at = np.where(zero, y, np.inf).min(axis=-1)
@@ -220,10 +257,13 @@ class NumericGoal:
 
     def _pair_node(self, x_ref: Ref, p_ref: Ref, op: str, at_zero: Any) -> Node:
         x, p = self.bank.node(x_ref), self.bank.node(p_ref)
-        if op == "div":
-            return guarded_div(x, p, at_zero)
-        if op == "rdiv":
-            return guarded_div(p, x, at_zero)
+        if op in GUARDED:
+            a, b = (p, x) if op.startswith("r") else (x, p)
+            if positive(b):  # never divides by zero: no guard
+                return SequenceMap(binary(op.removeprefix("r")), a, b)
+            return guarded_div(a, b, at_zero, op.removeprefix("r"))
+        if op == "rsub":
+            return SequenceMap(binary("sub"), p, x)
         return SequenceMap(binary(op), x, p)
 
 
