@@ -240,6 +240,8 @@ SPECS: list[Spec] = [
         num_map(lambda t: t in "bc", tokens)), tuple("abcd"), 6),
     Spec("frac_open", "mean", lambda: make_frac_prevs(num_map(lambda t: t == "(", tokens)),
          tuple("()"), 8),
+    Spec("frac_prevs_vowel", "mean", lambda: make_frac_prevs(
+        num_map(lambda t: t in "aeiou", tokens)), tuple("abcdefgh"), 6),
     # categorical maps, lambdas as tables
     Spec("round10", "table", lambda: Map(lambda x: (x + 5) // 10 * 10, tokens), INTS(40), 5),
     Spec("reflect", "table", lambda: Map(lambda x: x if x < 20 else 39 - x, tokens),
@@ -278,6 +280,10 @@ SPECS: list[Spec] = [
     Spec("detect_abc", "shift", lambda: detect_pattern(tokens, "abc"), tuple("abc"), 7),
     Spec("prev_plus_cur", "shift", lambda: SequenceMap(
         lambda a, b: a + b, tokens, fill_start(shift_by(1, tokens), 1, 0)), INTS(6), 6),
+    Spec("detect_ab", "shift", lambda: detect_pattern(tokens, "ab"), tuple("abc"), 7),
+    Spec("detect_abba", "shift", lambda: detect_pattern(tokens, "abba"), tuple("ab"), 8),
+    Spec("prev_max_cur", "shift", lambda: SequenceMap(
+        max, tokens, fill_start(shift_by(1, tokens), 1, 0)), INTS(6), 6),
     # parity permutations of the indices
     Spec("swap_pairs", "permutation", lambda: permute(by_index(
         lambda i, n: i ^ 1 if (i ^ 1) < n else i)), tuple("abcd"), 7),
@@ -301,6 +307,10 @@ SPECS: list[Spec] = [
         lambda t, f: t - f, tokens, first_of(tokens)), INTS(7), 6),
     Spec("tok_mod_idx1", "numeric", lambda: SequenceMap(
         lambda t, i: t % (i + 1), tokens, indices), INTS(10), 6),
+    Spec("tok_div_idx1", "numeric", lambda: SequenceMap(
+        lambda t, i: t // (i + 1), tokens, indices), INTS(10), 6),
+    Spec("idx_mod_tok1", "numeric", lambda: SequenceMap(
+        lambda i, t: i % (t + 1), indices, tokens), INTS(6), 7),
     Spec("last_token", "numeric", lambda: Aggregate(
         Select(indices, LENGTH, lambda k, q: k == q - 1), tokens), tuple("abcd"), 7),
     Spec("first_token", "numeric", lambda: first_of(tokens), tuple("abcd"), 7),

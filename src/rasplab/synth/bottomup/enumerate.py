@@ -49,7 +49,7 @@ MAX_BANK = 400_000
 PRED_NODES = {"eq": EQ, "ne": NE, "lt": LT, "le": LE, "gt": GT, "ge": GE}
 #: offsets of the shift production (positions back; -1: the next position), and the dearest
 #: value it shifts
-SHIFTS, MAX_SHIFTED = (1, 2, 3, -1), 4
+SHIFTS, MAX_SHIFTED = (1, 2, 3, -1), 3
 #: token maps (classes and signed pairs) are enumerated for vocabularies of 3 to this many
 #: tokens; every class for up to ALL_CLASSES tokens, pairs only above
 MAX_TOKEN_MAP_VOCAB, ALL_CLASSES = 10, 6

@@ -50,8 +50,9 @@ MAX_CONJUNCTS = 3
 #: a prefix goal's first step ("the first closer whose bracket does not match") may be split
 #: into conjuncts: a cheap boolean true wherever it is, and the rest
 CONJOIN_FIRST_STEPS = True
-#: ... but the rest of a conjunction may be split again, up to this many conjuncts in all (a
-#: pattern of four tokens is four tests ANDed: `t == "a" and shift(t, 1) == "b" and ...`)
+#: ... but the rest of a conjunction of the output class itself may be split again, up to this
+#: many conjuncts in all (a pattern of four tokens is four tests ANDed: `t == "a" and shift(t,
+#: 1) == "b" and ...`); goals below other decompositions keep MAX_DEPTH (each goal costs checks)
 MAX_CHAIN = 4
 #: a conjunct must rule out at least this share of the positions the goal wants false
 MIN_EXCLUDED = 0.5
@@ -344,7 +345,8 @@ class CaseSplit:
             for j, how in zip(*np.nonzero(fits)):
                 i = int(rows[j])
                 self._offer(goal, kind, cost, values[i], refs[i], int(how))
-        if goal.conjoinable and (goal.depth < MAX_DEPTH or 0 < goal.chain < MAX_CHAIN - 1) \
+        chained = goal.depth == goal.chain < MAX_CHAIN - 1
+        if goal.conjoinable and (goal.depth < MAX_DEPTH or chained) \
                 and goal.conjuncts < MAX_CONJUNCTS and goal.cost > cost:
             self._conjuncts(goal, kind, cost, values, refs)
 
