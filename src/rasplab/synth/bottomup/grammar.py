@@ -39,7 +39,7 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     # RASP programs (prefix counts, running means, "so far at the same level")
     "and.prevs": 1,
     # attention; "shift" reads a value a fixed number of positions back (see `shift_part`)
-    "aggregate": 1, "aggregate.cat": 2, "selector_width": 1, "shift": 3,
+    "aggregate": 1, "aggregate.cat": 2, "selector_width": 1, "shift": 2,
     # last steps found by working backwards from the output
     "table": 1, "table.pair": 2,
 }
