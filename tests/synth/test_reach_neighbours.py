@@ -93,3 +93,32 @@ def test_a_running_fraction_written_to_six_decimals_is_found():
         return out
     result, right = _solve(frac_prevs, list("abx"))
     assert result.solved and right == 1.0  # (1/3 is 0.333333 in the examples)
+
+
+def _frac_prevs(members: str):
+    def run(xs):
+        out, seen = [], 0
+        for i, x in enumerate(xs):
+            seen += x in members
+            out.append(round(seen / (i + 1), 6))
+        return out
+    return run
+
+
+def test_a_running_share_of_a_large_token_class_is_a_mean_of_a_token_table():
+    # 4 of 12 letters: a class too large to enumerate as a token map; working backwards from
+    # the running mean gives the 0/1 value per token
+    result, right = _solve(_frac_prevs("aeik"), list("abcdefghijkl"), budget=5.0)
+    assert result.solved and right == 1.0
+    assert "aggregate(prevs" in result.source
+
+
+def test_the_running_mean_last_step_recovers_the_values_averaged():
+    from rasplab.synth.bottomup.arith import NumericGoal
+    from rasplab.synth.bottomup.values import Space
+
+    xs = _inputs(list("abx"), 12, 3)
+    space = Space(xs, [_frac_prevs("x")(x) for x in xs])
+    goal = NumericGoal(space, None, Grammar(), lambda cand: None)
+    want = np.array([float(t == "x") for x in xs for t in x])
+    assert np.abs(goal.prefix - want).max() <= goal.prefix_tol

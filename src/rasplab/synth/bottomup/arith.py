@@ -14,8 +14,21 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rasplab.lang.ast import IndicesType, LengthType, Map, Node, SelectorWidth, SequenceMap
-from rasplab.lang.functions import SLOT0, SLOT1, Const, Fn, binary, unary
+from rasplab.lang.ast import (
+    NUMERICAL,
+    Aggregate,
+    IndicesType,
+    LengthType,
+    Map,
+    Node,
+    Select,
+    SelectorWidth,
+    SequenceMap,
+    indices,
+    numerical,
+    tokens,
+)
+from rasplab.lang.functions import LE, SLOT0, SLOT1, Const, Fn, binary, unary
 from rasplab.lang.values import is_number
 from rasplab.synth.bottomup.bank import Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
@@ -85,6 +98,11 @@ class NumericGoal:
         #: (ref, cost) and flat values of the cheapest numbers seen
         self.pool: list[tuple[Ref, int]] = []
         self.pool_values = np.zeros((0, len(self.y)))
+        #: the values whose running mean (over the keys up to each query) the output is, and the
+        #: tolerance they are read to (an output to 6 decimals, times up to N keys)
+        self.prefix = self._prefix_values() if self.active and not self.boolean else None
+        self.prefix_tol = 2 * TOL * space.N
+        self.prefix_table_tried = False
         #: a few positions spread over the examples, looked at before all of them
         self.probe = np.unique(np.linspace(0, len(self.y) - 1, PROBE).astype(np.int64))
 
@@ -101,6 +119,7 @@ class NumericGoal:
         if self.boolean:
             self._divides(cost, xv, refs)
         else:
+            self._running_mean(cost, xv, refs)
             self._affine(cost, xv, refs)
             self._divisions(cost, xv, refs)
             self._pairs(cost, xv, refs)
@@ -110,6 +129,53 @@ class NumericGoal:
             self.pool_values = np.concatenate([self.pool_values, xv[:room]])
 
     # --- one number ----------------------------------------------------------------------
+    def _prefix_values(self) -> np.ndarray:
+        """v with y[q] = mean(v[0..q]): the differences of the running sums (q + 1) * y[q]."""
+        sp = self.space
+        total = np.where(sp.valid, sp.y[NUM], 0.0) * (np.arange(sp.N) + 1)[None]
+        before = np.concatenate([np.zeros((sp.B, 1)), total[:, :-1]], axis=1)
+        return (total - before)[sp.valid]
+
+    def _running_mean(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
+        """y = the mean of x over the positions up to here (Tracr's frac_prevs): working
+        backwards, x is the output's running sums' differences."""
+        if self.prefix is None:
+            return
+        if not self.prefix_table_tried:
+            self.prefix_table_tried = True
+            self._running_mean_of_a_token_table()
+        fits = (np.abs(xv - self.prefix[None]) <= self.prefix_tol).all(axis=1)
+        g = self.grammar
+        extra = g.cost("aggregate") + g.cost("select") + g.cost("indices")
+        for i in np.nonzero(fits)[0].tolist():
+            self.propose(Candidate(partial(self._running_mean_node, refs[i]), cost + extra, 1.0,
+                                   "arith"))
+
+    def _running_mean_of_a_token_table(self) -> None:
+        """y = the running mean of a table of the tokens (the share so far of a class of tokens
+        too large to enumerate), when the tokens determine the values x must take."""
+        sp = self.space
+        toks = [t for x in sp.inputs for t in x]
+        table: dict = {}
+        for t, v in zip(toks, self.prefix.tolist()):
+            r = round(v) if abs(v - round(v)) <= self.prefix_tol else v  # amplified rounding
+            if abs(table.setdefault((type(t).__name__, t), (t, r))[1] - r) > self.prefix_tol:
+                return
+        if len({v for _, v in table.values()}) < 2:
+            return
+        values = dict(sorted(table.values(), key=lambda tv: str(tv[0])))
+        fn = Fn.table(values)
+        g = self.grammar
+        cost = (g.cost("tokens") + g.cost("map.tokens") + g.table_cost(fn) + g.cost("aggregate")
+                + g.cost("select") + g.cost("indices"))
+        node = Aggregate(Select(indices, indices, LE), numerical(Map(fn, tokens)), 0,
+                         encoding=NUMERICAL)
+        self.propose(Candidate(lambda: node, cost, 1.0, "arith"))
+
+    def _running_mean_node(self, ref: Ref) -> Node:
+        prevs = Select(indices, indices, LE)
+        return Aggregate(prevs, numerical(self.bank.node(ref)), 0, encoding=NUMERICAL)
+
     def _affine(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
         """y = c * x + d, with c and d from the extreme values of x."""
         y = self.y
