@@ -720,7 +720,9 @@ def _write(out: Path, label: str, budget: float, compiler: str, rows: list[dict]
 def table(labels: list[str], raw: Path) -> str:
     """Merge the labelled runs: counts of equivalent programs, white and black box, per label."""
     runs = {lab: json.loads((raw / f"tracr-programs-{lab}.json").read_text()) for lab in labels}
-    names = [r["name"] for r in next(iter(runs.values()))["rows"]]
+    # every program any run has, in SPECS order (later runs may add programs)
+    seen = {r["name"] for run_ in runs.values() for r in run_["rows"]}
+    names = [spec.name for spec in SPECS if spec.name in seen]
     lines = ["| program | style | vocab | len | model = source | "
              + " | ".join(f"{lab} white | {lab} black" for lab in labels) + " |",
              "| --- | --- | --- | --- | --- | " + " | ".join("--- | ---" for _ in labels) + " |"]
@@ -729,7 +731,7 @@ def table(labels: list[str], raw: Path) -> str:
     for name in names:
         rows = {lab: next((r for r in runs[lab]["rows"] if r["name"] == name), {})
                 for lab in labels}
-        first = next(iter(rows.values()))
+        first = next(r for r in reversed(list(rows.values())) if r)  # the latest run's row
         if "error" in first:
             lines.append(f"| {name} | {first['style']} | {first['vocab']} | {first['max_len']}"
                          f" | {first['error'][:60]} | " + " | ".join("– | –" for _ in labels)
@@ -739,6 +741,9 @@ def table(labels: list[str], raw: Path) -> str:
         cells = []
         for lab in labels:
             for i, mode in enumerate(("white", "black")):
+                if not rows[lab]:
+                    cells.append("–")  # not in this run
+                    continue
                 m = rows[lab].get(mode, {})
                 ok = m.get("equivalent", False)
                 totals[lab][i] += ok
@@ -753,9 +758,10 @@ def table(labels: list[str], raw: Path) -> str:
                "model on every checked input):"]
     for lab in labels:
         w, b = totals[lab]
-        summary.append(f"- {lab} (budget {runs[lab]['budget']:g} s): white box {w}/{compiled}"
-                       f" ({100 * w / max(compiled, 1):.0f}%), black box {b}/{compiled} "
-                       f"({100 * b / max(compiled, 1):.0f}%)")
+        n = sum(1 for r in runs[lab]["rows"] if "error" not in r)
+        summary.append(f"- {lab} (budget {runs[lab]['budget']:g} s): white box {w}/{n}"
+                       f" ({100 * w / max(n, 1):.0f}%), black box {b}/{n} "
+                       f"({100 * b / max(n, 1):.0f}%)")
     summary += ["", "How far distillation's own reported agreement is from the checked one "
                 "(programs not equivalent; reported minus checked, in points):"]
     for lab in labels:
