@@ -3,9 +3,11 @@
 A number `x` whose values the output is an affine function of (`c * x + d`), a remainder
 (`x % c`) or a quotient (`floor(x / c)`) of, with constants read off the examples, finishes the
 program at once; so does `x op p` for a cheap number `p` kept in a small pool, with `op` a
-product, a minimum, a maximum or a division guarded where the divisor is zero (taking there the
-output's own value: a compiled model's fill where a division has no value). These are the
-steps a lookup table over `x` would otherwise take, and they are cheaper and total.
+product, a sum or difference, a minimum, a maximum, or a division or remainder guarded where
+the divisor can be zero (taking there the output's own value: a compiled model's fill where a
+division has no value). These are the steps a lookup table over `x` would otherwise take, and
+they are cheaper and total. An output that is a running mean (`frac_prevs`) is inverted to the
+values averaged, which a new number (or a table of the tokens) may hold.
 """
 from __future__ import annotations
 
