@@ -48,6 +48,9 @@ PROBE = 5
 #: the divisor is zero
 PAIR_OPS = ("mul", "add", "sub", "rsub", "min", "max", "div", "rdiv", "mod", "rmod")
 GUARDED = ("div", "rdiv", "mod", "rmod")
+#: whether a running-mean output is inverted to the values averaged (a switch for tests that
+#: measure how other parts of the search, e.g. a learned library, reach such programs)
+RUNNING_MEANS = True
 #: new numbers checked against the pool at once (bounds the memory of one broadcast)
 CHUNK = 128
 
@@ -141,7 +144,7 @@ class NumericGoal:
     def _running_mean(self, cost: int, xv: np.ndarray, refs: list[Ref]) -> None:
         """y = the mean of x over the positions up to here (Tracr's frac_prevs): working
         backwards, x is the output's running sums' differences."""
-        if self.prefix is None:
+        if self.prefix is None or not RUNNING_MEANS:
             return
         if not self.prefix_table_tried:
             self.prefix_table_tried = True
