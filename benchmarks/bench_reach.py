@@ -42,7 +42,7 @@ def _same(a: object, b: object) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         return isinstance(a, int | float) and isinstance(b, int | float) and \
             not isinstance(a, bool) and not isinstance(b, bool) and \
-            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+            math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)  # references to 6 decimals
     return type(a) is type(b) and a == b or (a is None and b is None)
 
 

@@ -98,6 +98,23 @@ def _safe_div(a: float, b: float, at_zero: float) -> float:
     return at_zero if b == 0 else a / b
 
 
+def _detect(pattern: str) -> Callable[[list[Any]], list[Any]]:
+    """True at the last position of each occurrence of `pattern`."""
+    k = len(pattern)
+    return lambda xs: ["".join(xs[max(0, i - k + 1): i + 1]) == pattern for i in range(len(xs))]
+
+
+def _frac_prevs(pred: Callable[[Any], bool]) -> Callable[[list[Any]], list[Any]]:
+    """The share of positions so far where `pred` holds, to six decimals (a float32 model's)."""
+    def run(xs: list[Any]) -> list[Any]:
+        out, seen = [], 0
+        for i, x in enumerate(xs):
+            seen += bool(pred(x))
+            out.append(round(seen / (i + 1), 6))
+        return out
+    return run
+
+
 TASKS: tuple[ReachTask, ...] = (
     # --- element-wise maps over 20-40 tokens (tables, thresholds, arithmetic) ---------------
     ReachTask("round_to_5", "map", NUMS40, _each(lambda x: 5 * round(x / 5))),
@@ -152,6 +169,15 @@ TASKS: tuple[ReachTask, ...] = (
     ReachTask("multiple_of_first", "numeric", SMALL, lambda xs: [x % xs[0] == 0 for x in xs]),
     ReachTask("max_with_reverse", "numeric", SMALL,
               lambda xs: [max(x, xs[len(xs) - 1 - i]) for i, x in enumerate(xs)]),
+    # --- neighbours of the Tracr benchmark's last failures: patterns, previous + current, a
+    # remainder by the position, running fractions written to six decimals ------------------
+    ReachTask("detect_abc", "pattern", tuple("abc"), _detect("abc")),
+    ReachTask("detect_abba", "pattern", tuple("ab"), _detect("abba")),
+    ReachTask("prev_plus_cur", "pattern", SMALL,
+              lambda xs: [x + (xs[i - 1] if i else 0) for i, x in enumerate(xs)]),
+    ReachTask("token_mod_index1", "numeric", tuple(range(10)),
+              _each(lambda x, i, n: x % (i + 1))),
+    ReachTask("frac_prevs_vowel", "mean", LETTERS[:8], _frac_prevs(lambda x: x in "aeiou")),
 )
 
 

@@ -240,6 +240,8 @@ SPECS: list[Spec] = [
         num_map(lambda t: t in "bc", tokens)), tuple("abcd"), 6),
     Spec("frac_open", "mean", lambda: make_frac_prevs(num_map(lambda t: t == "(", tokens)),
          tuple("()"), 8),
+    Spec("frac_prevs_vowel", "mean", lambda: make_frac_prevs(
+        num_map(lambda t: t in "aeiou", tokens)), tuple("abcdefgh"), 6),
     # categorical maps, lambdas as tables
     Spec("round10", "table", lambda: Map(lambda x: (x + 5) // 10 * 10, tokens), INTS(40), 5),
     Spec("reflect", "table", lambda: Map(lambda x: x if x < 20 else 39 - x, tokens),
@@ -278,6 +280,10 @@ SPECS: list[Spec] = [
     Spec("detect_abc", "shift", lambda: detect_pattern(tokens, "abc"), tuple("abc"), 7),
     Spec("prev_plus_cur", "shift", lambda: SequenceMap(
         lambda a, b: a + b, tokens, fill_start(shift_by(1, tokens), 1, 0)), INTS(6), 6),
+    Spec("detect_ab", "shift", lambda: detect_pattern(tokens, "ab"), tuple("abc"), 7),
+    Spec("detect_abba", "shift", lambda: detect_pattern(tokens, "abba"), tuple("ab"), 8),
+    Spec("prev_max_cur", "shift", lambda: SequenceMap(
+        max, tokens, fill_start(shift_by(1, tokens), 1, 0)), INTS(6), 6),
     # parity permutations of the indices
     Spec("swap_pairs", "permutation", lambda: permute(by_index(
         lambda i, n: i ^ 1 if (i ^ 1) < n else i)), tuple("abcd"), 7),
@@ -301,6 +307,10 @@ SPECS: list[Spec] = [
         lambda t, f: t - f, tokens, first_of(tokens)), INTS(7), 6),
     Spec("tok_mod_idx1", "numeric", lambda: SequenceMap(
         lambda t, i: t % (i + 1), tokens, indices), INTS(10), 6),
+    Spec("tok_div_idx1", "numeric", lambda: SequenceMap(
+        lambda t, i: t // (i + 1), tokens, indices), INTS(10), 6),
+    Spec("idx_mod_tok1", "numeric", lambda: SequenceMap(
+        lambda i, t: i % (t + 1), indices, tokens), INTS(6), 7),
     Spec("last_token", "numeric", lambda: Aggregate(
         Select(indices, LENGTH, lambda k, q: k == q - 1), tokens), tuple("abcd"), 7),
     Spec("first_token", "numeric", lambda: first_of(tokens), tuple("abcd"), 7),
@@ -710,7 +720,9 @@ def _write(out: Path, label: str, budget: float, compiler: str, rows: list[dict]
 def table(labels: list[str], raw: Path) -> str:
     """Merge the labelled runs: counts of equivalent programs, white and black box, per label."""
     runs = {lab: json.loads((raw / f"tracr-programs-{lab}.json").read_text()) for lab in labels}
-    names = [r["name"] for r in next(iter(runs.values()))["rows"]]
+    # every program any run has, in SPECS order (later runs may add programs)
+    seen = {r["name"] for run_ in runs.values() for r in run_["rows"]}
+    names = [spec.name for spec in SPECS if spec.name in seen]
     lines = ["| program | style | vocab | len | model = source | "
              + " | ".join(f"{lab} white | {lab} black" for lab in labels) + " |",
              "| --- | --- | --- | --- | --- | " + " | ".join("--- | ---" for _ in labels) + " |"]
@@ -719,7 +731,7 @@ def table(labels: list[str], raw: Path) -> str:
     for name in names:
         rows = {lab: next((r for r in runs[lab]["rows"] if r["name"] == name), {})
                 for lab in labels}
-        first = next(iter(rows.values()))
+        first = next(r for r in reversed(list(rows.values())) if r)  # the latest run's row
         if "error" in first:
             lines.append(f"| {name} | {first['style']} | {first['vocab']} | {first['max_len']}"
                          f" | {first['error'][:60]} | " + " | ".join("– | –" for _ in labels)
@@ -729,6 +741,9 @@ def table(labels: list[str], raw: Path) -> str:
         cells = []
         for lab in labels:
             for i, mode in enumerate(("white", "black")):
+                if not rows[lab]:
+                    cells.append("–")  # not in this run
+                    continue
                 m = rows[lab].get(mode, {})
                 ok = m.get("equivalent", False)
                 totals[lab][i] += ok
@@ -743,9 +758,10 @@ def table(labels: list[str], raw: Path) -> str:
                "model on every checked input):"]
     for lab in labels:
         w, b = totals[lab]
-        summary.append(f"- {lab} (budget {runs[lab]['budget']:g} s): white box {w}/{compiled}"
-                       f" ({100 * w / max(compiled, 1):.0f}%), black box {b}/{compiled} "
-                       f"({100 * b / max(compiled, 1):.0f}%)")
+        n = sum(1 for r in runs[lab]["rows"] if "error" not in r)
+        summary.append(f"- {lab} (budget {runs[lab]['budget']:g} s): white box {w}/{n}"
+                       f" ({100 * w / max(n, 1):.0f}%), black box {b}/{n} "
+                       f"({100 * b / max(n, 1):.0f}%)")
     summary += ["", "How far distillation's own reported agreement is from the checked one "
                 "(programs not equivalent; reported minus checked, in points):"]
     for lab in labels:

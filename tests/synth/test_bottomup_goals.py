@@ -32,10 +32,14 @@ def test_dyck1_is_a_decision_list_over_prefix_goals():
 
 
 def test_a_cheap_superset_splits_a_goal_into_a_conjunction(monkeypatch):
+    from rasplab.synth.bottomup import enumerate as enumeration
     from rasplab.synth.bottomup import pairs
 
-    # a two-argument table over (tokens == "a", a count) says it too: switched off here
+    # a two-argument table over (tokens == "a", a count) says it too, and so does a read of
+    # position 3 of `shift(indices, 2)` chosen by the token (1 when the input is that long):
+    # both switched off here
     monkeypatch.setattr(pairs, "MAX_VALUES", 1)
+    monkeypatch.setattr(enumeration, "MAX_SHIFTED", 0)
     # 1 where the token is "a" in an input of at least 4 tokens: tokens == "a", then a threshold
     rng = np.random.default_rng(0)
     xs = [list(rng.choice(list("abc"), size=int(n))) for n in rng.integers(1, 9, size=120)]

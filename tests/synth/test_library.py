@@ -263,7 +263,14 @@ def test_distill_cli_rejects_a_missing_library_before_training(tmp_path):
     assert "Traceback" not in proc.stderr and not list(tmp_path.glob("**/*.safetensors"))
 
 
-def test_loop_learns_and_the_second_iteration_searches_less(tmp_path):
+def test_loop_learns_and_the_second_iteration_searches_less(tmp_path, monkeypatch):
+    from rasplab.synth.bottomup import arith
+
+    # the running-mean and two-number last steps find frac_prevs (as a mean, or a count over
+    # `indices + 1`) and pair_balance without any library, and then Stitch learns only bare
+    # selects: switched off, so that the library's own effect is measured
+    monkeypatch.setattr(arith, "RUNNING_MEANS", False)
+    monkeypatch.setattr(arith, "PAIR_OPS", ())
     out = tmp_path / "lib.json"
     reports, library = learn(["frac_prevs", "pair_balance", "hist"], budget=20, iterations=2,
                              out=out, progress=False)

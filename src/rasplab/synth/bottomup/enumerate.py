@@ -29,7 +29,7 @@ from rasplab.lang.ast import (
     tokens,
 )
 from rasplab.lang.evaluator import Batch, evaluate
-from rasplab.lang.functions import EQ, GE, GT, LE, LT, NE, TRUE, Fn
+from rasplab.lang.functions import EQ, GE, GT, LE, LT, NE, SLOT0, TRUE, Fn
 from rasplab.synth.bottomup.bank import SEL, Bank
 from rasplab.synth.bottomup.goal import Goal
 from rasplab.synth.bottomup.grammar import (
@@ -47,6 +47,9 @@ CELLS = 3_000_000
 #: stop growing the bank beyond this many entries (memory); goal checks go on
 MAX_BANK = 400_000
 PRED_NODES = {"eq": EQ, "ne": NE, "lt": LT, "le": LE, "gt": GT, "ge": GE}
+#: offsets of the shift production (positions back; -1: the next position), and the dearest
+#: value it shifts
+SHIFTS, MAX_SHIFTED = (1, 2, 3, -1), 3
 #: token maps (classes and signed pairs) are enumerated for vocabularies of 3 to this many
 #: tokens; every class for up to ALL_CLASSES tokens, pairs only above
 MAX_TOKEN_MAP_VOCAB, ALL_CLASSES = 10, 6
@@ -140,6 +143,7 @@ class Enumerator:
         self._combine_selectors(cost)
         self._widths(cost)
         self._aggregates(cost)
+        self._shifts(cost)
 
     def _consts(self, op: UnaryOp) -> list[tuple[float, Any]]:
         sp, g = self.space, self.g
@@ -394,6 +398,38 @@ class Enumerator:
                             lambda i, idx=idx, m2=m2, c1=c1, c2=c2, k=kind, make=make:
                             (make, ((SEL, c1, int(idx[i // m2])), (k, c2, i % m2))))
 
+    def _shifts(self, cost: int) -> None:
+        """`shift(v, k)`: v read k positions back (forward for k < 0), the kind's default where
+        that runs off the input, as one step ("shift"). It is `aggregate(select(indices,
+        indices - k, ==), v)`, the idiom of previous-token and pattern programs, whose pieces
+        cost 6 more as separate productions; only cheap values are shifted."""
+        sp, g = self.space, self.g
+        child = cost - g.cost("shift")
+        if child < 1 or child > MAX_SHIFTED:
+            return
+        defaults = {NUM: 0.0, BOOL: 0.0, CAT: sp.encode(None, CAT)}
+        pos = np.arange(sp.N)
+        for kind in KINDS:
+            lvl = self.bank.level(kind, child)
+            if lvl is None:
+                continue
+            for off in SHIFTS:
+                if off < 0 and sp.causal:
+                    continue  # a causal selector sees no later key
+                src = pos - off
+                inside = (src >= 0) & (src < sp.N)
+                from_ok = np.zeros_like(sp.valid)
+                from_ok[:, inside] = sp.valid[:, src[inside]]
+                step = self._rows(sp.B * sp.N)
+                for s in range(0, len(lvl), step):
+                    x = lvl.values[s: s + step]
+                    moved = np.full_like(x, defaults[kind])
+                    moved[:, :, inside] = x[:, :, src[inside]]
+                    moved = np.where(from_ok[None], moved, defaults[kind])
+                    self.add_sops(kind, cost, moved, lambda i, s=s, k=kind, off=off:
+                                  (lambda v, off=off, k=k: shift(v, off, k),
+                                   ((k, child, s + i),)))
+
     def _abstractions(self, cost: int) -> None:
         """Learned abstractions (`grammar.abstractions`) applied to bank entries as one step.
 
@@ -457,6 +493,15 @@ class Enumerator:
 _KIND_OF = {"num": NUM, "bool": BOOL, "cat": CAT}
 #: at most this many argument combinations of one abstraction per cost level
 MAX_ABSTRACTION_ROWS = 200_000
+
+
+def shift(v: Any, offset: int, kind: int = CAT) -> Aggregate:
+    """`v` read `offset` positions back (ahead for a negative offset): `aggregate(select(
+    indices, indices - offset, ==), v)` with the default of the enumerator's aggregates."""
+    op = "sub" if offset > 0 else "add"
+    query = Map(Fn.of(op, SLOT0, abs(offset)), indices)
+    default = {NUM: 0, BOOL: False, CAT: None}[kind]
+    return Aggregate(Select(indices, query, EQ), v, default)
 
 
 def _cost_splits(total: int, options: list[list[int]]) -> list[tuple[int, ...]]:

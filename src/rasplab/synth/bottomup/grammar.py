@@ -17,7 +17,7 @@ import numpy as np
 from rasplab.errors import ExamplesError
 from rasplab.lang import ast
 from rasplab.lang.ast import Node
-from rasplab.lang.functions import LE, SLOT0, Fn, binary, unary
+from rasplab.lang.functions import EQ, LE, SLOT0, Const, Fn, binary, unary
 from rasplab.lang.values import value_key
 from rasplab.synth.bottomup.values import BOOL, CAT, NUM
 
@@ -38,8 +38,8 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     # a causal mask on the head rather than a second selector, the most common conjunct in
     # RASP programs (prefix counts, running means, "so far at the same level")
     "and.prevs": 1,
-    # attention
-    "aggregate": 1, "aggregate.cat": 2, "selector_width": 1,
+    # attention; "shift" reads a value a fixed number of positions back (see `shift_part`)
+    "aggregate": 1, "aggregate.cat": 2, "selector_width": 1, "shift": 2,
     # last steps found by working backwards from the output
     "table": 1, "table.pair": 2,
 }
@@ -188,6 +188,9 @@ class Grammar:
         other = causal_part(node)
         if other is not None:
             return self.cost("and.prevs"), (other,)
+        moved = shift_part(node)
+        if moved is not None:
+            return self.cost("shift"), (moved,)
         return self._node_cost(node), node.children
 
     def _node_cost(self, node: Node) -> int:
@@ -281,3 +284,20 @@ def causal_part(node: Node) -> Node | None:
     if is_prevs(node.left) and not is_prevs(node.right):
         return node.right
     return None
+
+
+def shift_part(node: Node) -> Node | None:
+    """For `aggregate(select(indices, indices - k, ==), v)` (or `+ k`), `v`: a value read a fixed
+    number of positions away, one "shift" step; else None."""
+    if not isinstance(node, ast.Aggregate) or node.encoding == ast.NUMERICAL:
+        return None
+    sel = node.selector
+    if not (isinstance(sel, ast.Select) and sel.predicate == EQ
+            and isinstance(sel.keys, ast.IndicesType) and isinstance(sel.queries, ast.Map)
+            and isinstance(sel.queries.arg, ast.IndicesType)):
+        return None
+    fn = sel.queries.fn
+    if fn.op not in ("add", "sub") or len(fn.args) != 2 or fn.args[0] != SLOT0 \
+            or not isinstance(fn.args[1], Const) or not isinstance(fn.args[1].value, int):
+        return None
+    return node.sop

@@ -29,6 +29,9 @@ from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space, kind_of
 from rasplab.synth.result import SynthResult, source_forms
 
 SEARCH_SIZE = 24
+#: numbers within this (relative and absolute) are the same output: the goal checks' tolerance,
+#: and the precision of outputs that passed through float32 or were written with 6 decimals
+TOL = 1e-6
 MAX_COST = 40
 MAX_RESTARTS = 4
 #: counterexamples added to the search set per restart (an `or` of partial witnesses fitted on
@@ -92,8 +95,8 @@ def per_example(program: Node, inputs: Sequence[Sequence[Any]],
         half = len(inputs) // 2
         return np.concatenate([per_example(program, inputs[:half], outputs[:half], causal),
                                per_example(program, inputs[half:], outputs[half:], causal)])
-    return np.array([outputs_equal(g, w, strict_type=False) for g, w in zip(got, outputs)],
-                    dtype=bool)
+    return np.array([outputs_equal(g, w, tol=TOL, strict_type=False)
+                     for g, w in zip(got, outputs)], dtype=bool)
 
 
 def table_program(key: Node, inputs: Sequence[Sequence[Any]],

@@ -50,6 +50,10 @@ MAX_CONJUNCTS = 3
 #: a prefix goal's first step ("the first closer whose bracket does not match") may be split
 #: into conjuncts: a cheap boolean true wherever it is, and the rest
 CONJOIN_FIRST_STEPS = True
+#: ... but the rest of a conjunction of the output class itself may be split again, up to this
+#: many conjuncts in all (a pattern of four tokens is four tests ANDed: `t == "a" and shift(t,
+#: 1) == "b" and ...`); goals below other decompositions keep MAX_DEPTH (each goal costs checks)
+MAX_CHAIN = 4
 #: a conjunct must rule out at least this share of the positions the goal wants false
 MIN_EXCLUDED = 0.5
 #: an existential goal is also met by an `or` of at most this many partial witnesses (each
@@ -82,6 +86,8 @@ class BoolGoal:
     #: ... but a prefix goal's first step may still be split into conjuncts ("a closer, and
     #: its bracket does not match"); an existential goal may not (its rows are not positions)
     conjoinable: bool = True
+    #: conjuncts split off above this goal (the rest of `b1 and b2 and ...`)
+    chain: int = 0
     #: called with (cost, builder) when this goal gets a cheaper solution
     on_solved: list[Callable[[int, Builder], None]] = field(default_factory=list)
     #: partial witnesses (see `CaseSplit._cover`): cost, builder and what each covers
@@ -219,7 +225,7 @@ class CaseSplit:
         self.seen_conjuncts.add(key)
         goal.conjuncts += 1
         child = BoolGoal(goal.want, goal.care & b, f"{goal.name} where a conjunct holds",
-                         depth=goal.depth + 1)
+                         depth=goal.depth + 1, chain=goal.chain + 1)
         extra = cost + self.grammar.cost("binary.and")
 
         def done(c: int, b2: Builder, goal: BoolGoal = goal) -> None:
@@ -339,7 +345,8 @@ class CaseSplit:
             for j, how in zip(*np.nonzero(fits)):
                 i = int(rows[j])
                 self._offer(goal, kind, cost, values[i], refs[i], int(how))
-        if goal.conjoinable and goal.depth < MAX_DEPTH \
+        chained = goal.depth == goal.chain < MAX_CHAIN - 1
+        if goal.conjoinable and (goal.depth < MAX_DEPTH or chained) \
                 and goal.conjuncts < MAX_CONJUNCTS and goal.cost > cost:
             self._conjuncts(goal, kind, cost, values, refs)
 
