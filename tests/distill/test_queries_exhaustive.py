@@ -2,7 +2,7 @@
 import numpy as np
 
 from rasplab.distill.oracle import from_function
-from rasplab.distill.queries import every_input, input_sampler
+from rasplab.distill.queries import distinct_sample, every_input, input_sampler
 
 
 def test_small_spaces_are_queried_exhaustively_and_large_ones_are_not():
@@ -51,3 +51,16 @@ def test_ground_truth_is_checked_only_where_the_task_defines_it():
     check = verify(program, oracle, input_sampler(oracle), np.random.default_rng(0), n=300,
                    truth=lambda x: task.outputs([x])[0], longer=0)
     assert check.agreement == 1.0 and check.program_correct == 1.0
+
+
+def test_first_queries_are_n_distinct_inputs_even_when_short_inputs_repeat():
+    """A sampler whose draws repeat (length-1 and -2 inputs over two tokens) still yields `n`
+    distinct queries when the support has them, and the whole support when it has fewer."""
+    def sample(k, rng):  # 6 of every 7 draws are one of six short inputs
+        return [list(rng.choice(list("ab"), size=rng.integers(1, 3))) if rng.random() < 6 / 7
+                else list(rng.choice(list("ab"), size=8)) for _ in range(k)]
+
+    got = distinct_sample(sample, 60, np.random.default_rng(0))
+    assert len(got) == 60 and len({tuple(x) for x in got}) == 60
+    tiny = distinct_sample(lambda k, rng: [["a"], ["b"]] * k, 10, np.random.default_rng(0))
+    assert sorted(map(tuple, tiny)) == [("a",), ("b",)]

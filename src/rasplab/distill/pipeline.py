@@ -12,7 +12,13 @@ import numpy as np
 
 from rasplab.distill.guidance import best_heads, head_priors, program_selectors, selector_patterns
 from rasplab.distill.oracle import Oracle, Patterns, as_oracle
-from rasplab.distill.queries import dedupe, disagreements, every_input, input_sampler
+from rasplab.distill.queries import (
+    dedupe,
+    disagreements,
+    distinct_sample,
+    every_input,
+    input_sampler,
+)
 from rasplab.distill.report import write_report
 from rasplab.distill.result import DistillResult
 from rasplab.distill.verify import Verification, run_program, verify
@@ -121,7 +127,7 @@ class Found:
 def first_queries(oracle: Oracle, sample: Callable, n: int, rng: np.random.Generator) -> Queries:
     """Every input up to the model's length when there are at most `n`, else `n` sampled
     distinct inputs; with the model's outputs."""
-    xs = every_input(oracle, n) or dedupe(sample(n, rng))
+    xs = every_input(oracle, n) or distinct_sample(sample, n, rng)
     return Queries(xs, oracle(xs))
 
 
