@@ -101,7 +101,7 @@ def test_iddfs_and_interrupt_keep_the_best_so_far() -> None:
 
 
 def test_bad_input_is_one_clear_error() -> None:
-    with pytest.raises(ExamplesError, match="example 0"):
+    with pytest.raises(ExamplesError, match="example 1: input has 2 tokens but output has 1"):
         synthesize_near([([1, 2], [1])], budget=5)
     with pytest.raises(ExamplesError, match="budget"):
         synthesize_near([([1], [1])], budget=0)

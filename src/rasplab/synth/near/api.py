@@ -10,32 +10,11 @@ from rasplab.errors import ExamplesError
 from rasplab.lang.ast import Node
 from rasplab.lang.printer import to_rasp
 from rasplab.lang.sexpr import to_sexpr
+from rasplab.synth.api import Examples
 from rasplab.synth.near.grammar import Grammar, get_grammar, show
 from rasplab.synth.near.holes import SOpHole
 from rasplab.synth.near.search import SearchConfig, SearchData, Searcher, SearchState
 from rasplab.synth.result import SynthResult
-
-
-def _pairs(examples: Any) -> tuple[list[list[Any]], list[list[Any]]]:
-    """(inputs, outputs) from Examples objects (`.input`/`.output`), dicts or pairs."""
-    xs, ys = [], []
-    for i, ex in enumerate(examples):
-        if hasattr(ex, "input"):
-            x, y = ex.input, ex.output
-        elif isinstance(ex, dict):
-            x, y = ex.get("input"), ex.get("output")
-        else:
-            x, y = ex
-        x = list(x) if not isinstance(x, str) else list(x)
-        y = list(y)
-        if not x or len(x) != len(y):
-            raise ExamplesError(f"example {i}: input and output must be non-empty and of equal "
-                                f"length (got {len(x)} and {len(y)})")
-        xs.append(x)
-        ys.append(y)
-    if not xs:
-        raise ExamplesError("no examples given to NEAR synthesis")
-    return xs, ys
 
 
 def _source(program: Node | None) -> tuple[str, str]:
@@ -70,7 +49,8 @@ def synthesize_near(examples: Any, budget: float = 60.0, grammar: str | Grammar 
         raise ExamplesError(f"unknown NEAR search {search!r}; choose astar or iddfs")
     if not budget or budget <= 0:
         raise ExamplesError(f"the NEAR budget must be a positive number of seconds, got {budget}")
-    inputs, outputs = _pairs(examples)
+    data = Examples.of(examples)  # the one check of examples, as synthesize() makes
+    inputs, outputs = data.inputs, data.outputs
     config = config or SearchConfig(seed=seed)
     torch.set_num_threads(1)
     data = SearchData.build(inputs, outputs, seed=config.seed)
