@@ -52,6 +52,9 @@ def run_config(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]
                            "seconds": r["seconds"], "search_seconds": r["search_seconds"],
                            "unsolved": sorted(t for t, o in r["tasks"].items()
                                               if not o["solved"]),
+                           "unsolved_seconds": round(sum(o["seconds"] for o in r["tasks"].values()
+                                                         if not o["solved"]), 2),
+                           "task_seconds": {t: o["seconds"] for t, o in r["tasks"].items()},
                            "recognition": r["recognition"]} for r in reports]}
     print(f"{name}: {out['solved_last']}/{out['total']} solved in the last iteration "
           f"({out['ever_solved']} ever), wall {out['wall_seconds']} s, CPU "
@@ -59,10 +62,11 @@ def run_config(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]
           flush=True)
     for it in out["iterations"]:
         rec = it["recognition"]
-        extra = (f", guided {rec.get('guided')}, waited {rec.get('waited')} s, refine "
+        extra = (f", guided {rec.get('guided')}, replayed {rec.get('replayed', 0)} (fell back "
+                 f"{rec.get('fell_back', [])}), waited {rec.get('waited')} s, refine "
                  f"{rec.get('seconds')} s" if rec else "")
         print(f"  iteration {it['iteration']}: {it['solved']} solved in {it['seconds']} s, "
-              f"unsolved {it['unsolved']}{extra}", flush=True)
+              f"unsolved {it['unsolved']} ({it['unsolved_seconds']} s){extra}", flush=True)
     return out
 
 
