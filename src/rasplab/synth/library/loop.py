@@ -25,9 +25,11 @@ N_EXAMPLES = 100
 #: with a recognition model, the share of an unsolved task's budget searched first under the
 #: plain costs (the rest goes to the model's costs)
 QUICK_SHARE = 0.1
-#: ... and the share of a solved task's budget replayed first under the model's costs (the rest
-#: goes to the plain costs that found it before)
-REPLAY_SHARE = 0.5
+#: ... and a solved task is replayed first under the model's costs for as long as its last
+#: solving search took (at least REPLAY_FLOOR seconds, at most REPLAY_SHARE of its budget); the
+#: rest goes to the plain costs that found it before, so a replay the model misjudges costs at
+#: most about that search's time again
+REPLAY_SHARE, REPLAY_FLOOR = 0.5, 1.0
 
 
 @dataclass
@@ -206,6 +208,7 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     reports: list[IterationReport] = []
     bar = _bar(len(tasks), progress)  # counts one iteration's tasks; reset for each
     ever: set[str] = set(solutions)
+    took: dict[str, float] = {}  # task -> seconds of the last search that solved it
     ex = executor if executor is not None else make_executor(workers)
     log = Journal(journal) if journal is not None else None
     trainer = None
@@ -225,7 +228,9 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 outcomes, interrupted = wake(tasks, library, budget=budget, **options)
             else:
                 outcomes, interrupted, guidance = _guided_wake(tasks, library, trainer,
-                                                               solutions, ever, budget, options)
+                                                               solutions, ever, budget, options,
+                                                               took)
+            took.update({o.task: o.seconds for o in outcomes if o.solved})
             for o in outcomes:
                 if o.solved and o.sexpr and (o.task not in solutions
                                              or len(o.sexpr) < len(solutions[o.task])):
@@ -284,13 +289,15 @@ def _abstraction_phase(solutions: dict[str, str], iterations: int, max_arity: in
 
 
 def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: dict[str, str],
-                 solved_before: set[str], budget: float, options: dict[str, Any]
+                 solved_before: set[str], budget: float, options: dict[str, Any],
+                 took: dict[str, float] | None = None
                  ) -> tuple[list[TaskOutcome], bool, dict[str, Any]]:
     """The wake phase with a recognition model (trained on dreams and on the solutions so far).
 
     Tasks solved in an earlier iteration are replayed under the model's costs first (it was
-    trained on their solutions, so it knows their productions) for `REPLAY_SHARE` of the
-    budget; the few it misses get the rest under the plain costs, which found them before. The
+    trained on their solutions, so it knows their productions) for as long as their last solving
+    search took (`took`; within `REPLAY_FLOOR` and `REPLAY_SHARE` of the budget); the few it
+    misses get the rest under the plain costs, which found them before. The
     others first get `QUICK_SHARE` of their budget under the plain costs (the new library may
     make them easy); those that still fail get the rest under the model's costs."""
     model = trainer.model()
@@ -305,7 +312,10 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
     first: list[TaskOutcome] = []
     interrupted = False
     if replay:
-        first, interrupted = wake(replay, library, budget=budget * REPLAY_SHARE, tag="replay",
+        took = took or {}
+        cap = budget * REPLAY_SHARE
+        own = {t: min(cap, max(REPLAY_FLOOR, took.get(t, cap))) for t in replay}
+        first, interrupted = wake(replay, library, budget=cap, budgets=own, tag="replay",
                                   recognition=model, **options)
     quick: list[TaskOutcome] = []
     if rest and not interrupted:

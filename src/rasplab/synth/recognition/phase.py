@@ -32,7 +32,7 @@ REFINE_EPOCHS = 2
 #: epochs the worker trains at least when asked to hurry
 MIN_EPOCHS = 5
 #: how much lower the worker's CPU priority is than the searching process's
-WORKER_NICE = 10
+WORKER_NICE = 5
 
 
 def solved_items(solutions: dict[str, str], copies: int = COPIES, seed: int = 0
