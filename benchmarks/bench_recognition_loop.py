@@ -84,9 +84,21 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
                  f"{rec['load_after'][0]} |")
     for i in range(len(plain["iterations"])):
         p, r = plain["iterations"][i], rec["iterations"][i]
+        g = r["recognition"]
         lines.append(f"| iteration {i + 1}: solved, seconds | {p['solved']}, {p['seconds']} | "
-                     f"{r['solved']}, {r['seconds']} (guided "
-                     f"{len(r['recognition'].get('guided', []))}) |")
+                     f"{r['solved']}, {r['seconds']} |")
+        lines.append(f"| iteration {i + 1}: seconds on tasks left unsolved | "
+                     f"{p.get('unsolved_seconds', '-')} | {r.get('unsolved_seconds', '-')} |")
+        both = [t for t in p.get("task_seconds", {}) if t not in p["unsolved"]
+                and t not in r["unsolved"]]
+        if both:
+            lines.append(f"| iteration {i + 1}: seconds on the {len(both)} tasks both solved | "
+                         f"{sum(p['task_seconds'][t] for t in both):.1f} | "
+                         f"{sum(r['task_seconds'][t] for t in both):.1f} |")
+        lines.append(f"| iteration {i + 1}: model | - | replayed {g.get('replayed', 0)} "
+                     f"(fell back: {', '.join(g.get('fell_back', [])) or 'none'}), guided "
+                     f"{', '.join(g.get('guided', [])) or 'none'}; waited {g.get('waited', 0)} s,"
+                     f" refined {g.get('seconds', 0)} s |")
     return "\n".join(lines) + "\n"
 
 

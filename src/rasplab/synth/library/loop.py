@@ -200,8 +200,9 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     phase runs (once: the model is reused by every later iteration). Each iteration ends with
     the dreaming step: the model is refined on the solutions so far and its costs are set
     relative to the grammar refitted to them. From iteration 2, tasks solved before are
-    replayed under the model's costs (half their budget, then the plain costs), and the others
-    get a tenth of their budget under the plain costs, then the rest under the model's.
+    replayed under the model's costs (for as long as their last solving search took, then the
+    plain costs), and the others get a tenth of their budget under the plain costs, then the
+    rest under the model's.
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
