@@ -107,6 +107,14 @@ def test_a_replay_the_model_misses_falls_back_to_the_plain_costs(monkeypatch) ->
     assert all(o["candidates"] >= 7 for o in second.tasks.values())
 
 
+def test_a_replay_never_takes_the_time_the_plain_search_needed() -> None:
+    from rasplab.synth.library.loop import REPLAY_FLOOR, replay_budget
+
+    assert replay_budget(4.0, 30.0) == 4.0  # quick: as long as plain took
+    assert replay_budget(25.0, 30.0) == 5.0  # slow: plain keeps its 25 s
+    assert replay_budget(31.0, 30.0) == REPLAY_FLOOR == replay_budget(0.01, 30.0)
+
+
 def test_then_keeps_the_better_result_and_adds_the_costs() -> None:
     from rasplab.synth.library.loop import TaskOutcome, _then
 

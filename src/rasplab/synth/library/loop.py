@@ -26,10 +26,10 @@ N_EXAMPLES = 100
 #: plain costs (the rest goes to the model's costs)
 QUICK_SHARE = 0.1
 #: ... and a solved task is replayed first under the model's costs for as long as its last
-#: solving search took (at least REPLAY_FLOOR seconds, at most REPLAY_SHARE of its budget); the
-#: rest goes to the plain costs that found it before, so a replay the model misjudges costs at
-#: most about that search's time again
-REPLAY_SHARE, REPLAY_FLOOR = 0.5, 1.0
+#: solving search took, but never into the time that search needs of the budget (at least
+#: REPLAY_FLOOR seconds); the rest goes to the plain costs that found it before, so a replay the
+#: model misjudges costs at most about that search's time again, and loses no task found in time
+REPLAY_FLOOR = 1.0
 
 
 @dataclass
@@ -297,8 +297,8 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
 
     Tasks solved in an earlier iteration are replayed under the model's costs first (it was
     trained on their solutions, so it knows their productions) for as long as their last solving
-    search took (`took`; within `REPLAY_FLOOR` and `REPLAY_SHARE` of the budget); the few it
-    misses get the rest under the plain costs, which found them before. The
+    search took (`took`), at most the budget less that time (at least `REPLAY_FLOOR`); the few
+    it misses get the rest under the plain costs, which found them before. The
     others first get `QUICK_SHARE` of their budget under the plain costs (the new library may
     make them easy); those that still fail get the rest under the model's costs."""
     model = trainer.model()
@@ -314,9 +314,9 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
     interrupted = False
     if replay:
         took = took or {}
-        cap = budget * REPLAY_SHARE
-        own = {t: min(cap, max(REPLAY_FLOOR, took.get(t, cap))) for t in replay}
-        first, interrupted = wake(replay, library, budget=cap, budgets=own, tag="replay",
+        half = budget / 2  # a solution loaded with the library: no search time known
+        own = {t: replay_budget(took.get(t, half), budget) for t in replay}
+        first, interrupted = wake(replay, library, budget=half, budgets=own, tag="replay",
                                   recognition=model, **options)
     quick: list[TaskOutcome] = []
     if rest and not interrupted:
@@ -344,6 +344,12 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
     return (sorted(merged.values(), key=lambda o: order[o.task]), interrupted,
             {"guided": [g.task for g in guided], "replayed": len(replay),
              "fell_back": [g.task for g in fell_back], "waited": trainer.take_waited()})
+
+
+def replay_budget(took: float, budget: float) -> float:
+    """Seconds a solved task is replayed under the model's costs: as long as its last solving
+    search took, leaving the plain costs that much of the budget (at least `REPLAY_FLOOR`)."""
+    return max(REPLAY_FLOOR, min(took, budget - took))
 
 
 def _then(a: TaskOutcome, b: TaskOutcome) -> TaskOutcome:
