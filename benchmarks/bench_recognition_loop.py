@@ -52,6 +52,9 @@ def run_config(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]
                            "seconds": r["seconds"], "search_seconds": r["search_seconds"],
                            "unsolved": sorted(t for t, o in r["tasks"].items()
                                               if not o["solved"]),
+                           "unsolved_seconds": round(sum(o["seconds"] for o in r["tasks"].values()
+                                                         if not o["solved"]), 2),
+                           "task_seconds": {t: o["seconds"] for t, o in r["tasks"].items()},
                            "recognition": r["recognition"]} for r in reports]}
     print(f"{name}: {out['solved_last']}/{out['total']} solved in the last iteration "
           f"({out['ever_solved']} ever), wall {out['wall_seconds']} s, CPU "
@@ -59,10 +62,11 @@ def run_config(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]
           flush=True)
     for it in out["iterations"]:
         rec = it["recognition"]
-        extra = (f", guided {rec.get('guided')}, waited {rec.get('waited')} s, refine "
+        extra = (f", guided {rec.get('guided')}, replayed {rec.get('replayed', 0)} (fell back "
+                 f"{rec.get('fell_back', [])}), waited {rec.get('waited')} s, refine "
                  f"{rec.get('seconds')} s" if rec else "")
         print(f"  iteration {it['iteration']}: {it['solved']} solved in {it['seconds']} s, "
-              f"unsolved {it['unsolved']}{extra}", flush=True)
+              f"unsolved {it['unsolved']} ({it['unsolved_seconds']} s){extra}", flush=True)
     return out
 
 
@@ -80,9 +84,21 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
                  f"{rec['load_after'][0]} |")
     for i in range(len(plain["iterations"])):
         p, r = plain["iterations"][i], rec["iterations"][i]
+        g = r["recognition"]
         lines.append(f"| iteration {i + 1}: solved, seconds | {p['solved']}, {p['seconds']} | "
-                     f"{r['solved']}, {r['seconds']} (guided "
-                     f"{len(r['recognition'].get('guided', []))}) |")
+                     f"{r['solved']}, {r['seconds']} |")
+        lines.append(f"| iteration {i + 1}: seconds on tasks left unsolved | "
+                     f"{p.get('unsolved_seconds', '-')} | {r.get('unsolved_seconds', '-')} |")
+        both = [t for t in p.get("task_seconds", {}) if t not in p["unsolved"]
+                and t not in r["unsolved"]]
+        if both:
+            lines.append(f"| iteration {i + 1}: seconds on the {len(both)} tasks both solved | "
+                         f"{sum(p['task_seconds'][t] for t in both):.1f} | "
+                         f"{sum(r['task_seconds'][t] for t in both):.1f} |")
+        lines.append(f"| iteration {i + 1}: model | - | replayed {g.get('replayed', 0)} "
+                     f"(fell back: {', '.join(g.get('fell_back', [])) or 'none'}), guided "
+                     f"{', '.join(g.get('guided', [])) or 'none'}; waited {g.get('waited', 0)} s,"
+                     f" refined {g.get('seconds', 0)} s |")
     return "\n".join(lines) + "\n"
 
 

@@ -44,8 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--recognition", nargs="?", const="recognition.safetensors", metavar="FILE",
                    help="add the dreaming step: a recognition model trained on dreams (in a "
                         "worker, during the first wake phase) and refined on the solutions; "
-                        "from iteration 2 it searches the unsolved tasks the plain costs do not "
-                        "solve in a tenth of the budget; saved to FILE (default "
+                        "from iteration 2 it replays the solved tasks and searches the unsolved "
+                        "ones the plain costs do not solve in a tenth of the budget; saved to "
+                        "FILE (default "
                         "recognition.safetensors) for rasplab synth --recognition")
     p.add_argument("--dreams", type=int, default=1500, metavar="N",
                    help="dreams per dreaming step (default 1500)")

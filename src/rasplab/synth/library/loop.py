@@ -22,8 +22,14 @@ from rasplab.synth.library.corpus import program_to_sexpr
 from rasplab.synth.library.io import Library, save_library
 
 N_EXAMPLES = 100
-#: with a recognition model, the share of a task's budget searched first under the plain costs
+#: with a recognition model, the share of an unsolved task's budget searched first under the
+#: plain costs (the rest goes to the model's costs)
 QUICK_SHARE = 0.1
+#: ... and a solved task is replayed first under the model's costs for as long as its last
+#: solving search took, but never into the time that search needs of the budget (at least
+#: REPLAY_FLOOR seconds); the rest goes to the plain costs that found it before, so a replay the
+#: model misjudges costs at most about that search's time again, and loses no task found in time
+REPLAY_FLOOR = 1.0
 
 
 @dataclass
@@ -189,19 +195,21 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     searched (keeping its best program), compresses what was solved so far, reports that
     partial iteration, and saves the library.
 
-    With `recognition` (True, or a path to save the model to), a worker process dreams
-    `n_dreams` programs and trains a recognition model on them while the first wake phase runs
-    (once: the model is reused by every later iteration). Each iteration ends with the dreaming
-    step: the model is refined on the solutions so far and its costs are set relative to the
-    grammar refitted to them. From iteration 2, the model's guidance goes to the tasks not
-    solved before: each gets a tenth of its budget under the plain costs first, and if that
-    fails the rest under the model's predicted costs.
+    With `recognition` (True, or a path to save the model to), a worker process at low priority
+    dreams `n_dreams` programs and trains a recognition model on them while the first wake
+    phase runs (once: the model is reused by every later iteration). Each iteration ends with
+    the dreaming step: the model is refined on the solutions so far and its costs are set
+    relative to the grammar refitted to them. From iteration 2, tasks solved before are
+    replayed under the model's costs (for as long as their last solving search took, then the
+    plain costs), and the others get a tenth of their budget under the plain costs, then the
+    rest under the model's.
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
     reports: list[IterationReport] = []
     bar = _bar(len(tasks), progress)  # counts one iteration's tasks; reset for each
     ever: set[str] = set(solutions)
+    took: dict[str, float] = {}  # task -> seconds of the last search that solved it
     ex = executor if executor is not None else make_executor(workers)
     log = Journal(journal) if journal is not None else None
     trainer = None
@@ -221,7 +229,9 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                 outcomes, interrupted = wake(tasks, library, budget=budget, **options)
             else:
                 outcomes, interrupted, guidance = _guided_wake(tasks, library, trainer,
-                                                               solutions, ever, budget, options)
+                                                               solutions, ever, budget, options,
+                                                               took)
+            took.update({o.task: o.seconds for o in outcomes if o.solved})
             for o in outcomes:
                 if o.solved and o.sexpr and (o.task not in solutions
                                              or len(o.sexpr) < len(solutions[o.task])):
@@ -280,45 +290,73 @@ def _abstraction_phase(solutions: dict[str, str], iterations: int, max_arity: in
 
 
 def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: dict[str, str],
-                 solved_before: set[str], budget: float, options: dict[str, Any]
+                 solved_before: set[str], budget: float, options: dict[str, Any],
+                 took: dict[str, float] | None = None
                  ) -> tuple[list[TaskOutcome], bool, dict[str, Any]]:
-    """The wake phase with a recognition model, spent on the tasks the plain costs miss.
+    """The wake phase with a recognition model (trained on dreams and on the solutions so far).
 
-    Tasks solved in an earlier iteration are searched as without a model (the plain costs
-    found them). The others first get `QUICK_SHARE` of their budget under the plain costs (the
-    new library may make them easy); those that still fail get the rest under the model's."""
-    known = [t for t in tasks if t in solved_before]
-    first, interrupted = wake(known, library, budget=budget, **options) if known else ([], False)
-    rest = [t for t in tasks if t not in solved_before]
-    quick: list[TaskOutcome] = []
-    if rest and not interrupted:
-        quick, interrupted = wake(rest, library, budget=budget * QUICK_SHARE, tag="quick",
-                                  **options)
-    order = {t: i for i, t in enumerate(tasks)}
-    quick = sorted(first + quick, key=lambda o: order[o.task])
-    hard = [o for o in quick if o.task not in solved_before and not o.solved and not o.error]
-    if interrupted or not hard:
-        return quick, interrupted, {"guided": [], "waited": 0.0}
+    Tasks solved in an earlier iteration are replayed under the model's costs first (it was
+    trained on their solutions, so it knows their productions) for as long as their last solving
+    search took (`took`), at most the budget less that time (at least `REPLAY_FLOOR`); the few
+    it misses get the rest under the plain costs, which found them before. The
+    others first get `QUICK_SHARE` of their budget under the plain costs (the new library may
+    make them easy); those that still fail get the rest under the model's costs."""
     model = trainer.model()
-    known = {**solutions, **{o.task: o.sexpr for o in quick if o.solved and o.sexpr}}
+    known = {**solutions}
     if model.config.base_weights is None and known:  # not yet refined: the first wake
         from rasplab.synth.recognition.phase import solution_grammar
         model.config.base_weights = dict(solution_grammar(known).weights)
     bar = options.get("bar")
-    if bar is not None:
-        bar.total += len(hard)
-    left = {o.task: max(budget - o.seconds, 0.1) for o in hard}
-    guided, interrupted = wake([o.task for o in hard], library, budget=budget, budgets=left,
-                               tag="guided", recognition=model, **options)
-    merged = {o.task: o for o in quick}
-    for g in guided:
-        q = merged[g.task]
-        best = g if (g.solved or g.accuracy >= q.accuracy) else q
-        merged[g.task] = TaskOutcome(g.task, best.solved, best.accuracy, q.seconds + g.seconds,
-                                     q.candidates + g.candidates, best.sexpr, g.interrupted,
-                                     g.error)
-    return ([merged[t] for t in tasks if t in merged], interrupted,
-            {"guided": [g.task for g in guided], "waited": trainer.take_waited()})
+    order = {t: i for i, t in enumerate(tasks)}
+    replay = [t for t in tasks if t in solved_before]
+    rest = [t for t in tasks if t not in solved_before]
+    first: list[TaskOutcome] = []
+    interrupted = False
+    if replay:
+        took = took or {}
+        half = budget / 2  # a solution loaded with the library: no search time known
+        own = {t: replay_budget(took.get(t, half), budget) for t in replay}
+        first, interrupted = wake(replay, library, budget=half, budgets=own, tag="replay",
+                                  recognition=model, **options)
+    quick: list[TaskOutcome] = []
+    if rest and not interrupted:
+        quick, interrupted = wake(rest, library, budget=budget * QUICK_SHARE, tag="quick",
+                                  **options)
+    merged = {o.task: o for o in first + quick}
+    missed = [o for o in first if not o.solved and not o.error]
+    hard = [o for o in quick if not o.solved and not o.error]
+    fell_back: list[TaskOutcome] = []
+    guided: list[TaskOutcome] = []
+    if missed and not interrupted:
+        if bar is not None:
+            bar.total += len(missed)
+        left = {o.task: max(budget - o.seconds, 0.1) for o in missed}
+        fell_back, interrupted = wake([o.task for o in missed], library, budget=budget,
+                                      budgets=left, tag="fallback", **options)
+    if hard and not interrupted:
+        if bar is not None:
+            bar.total += len(hard)
+        left = {o.task: max(budget - o.seconds, 0.1) for o in hard}
+        guided, interrupted = wake([o.task for o in hard], library, budget=budget,
+                                   budgets=left, tag="guided", recognition=model, **options)
+    for g in fell_back + guided:
+        merged[g.task] = _then(merged[g.task], g)
+    return (sorted(merged.values(), key=lambda o: order[o.task]), interrupted,
+            {"guided": [g.task for g in guided], "replayed": len(replay),
+             "fell_back": [g.task for g in fell_back], "waited": trainer.take_waited()})
+
+
+def replay_budget(took: float, budget: float) -> float:
+    """Seconds a solved task is replayed under the model's costs: as long as its last solving
+    search took, leaving the plain costs that much of the budget (at least `REPLAY_FLOOR`)."""
+    return max(REPLAY_FLOOR, min(took, budget - took))
+
+
+def _then(a: TaskOutcome, b: TaskOutcome) -> TaskOutcome:
+    """One task's outcome over two searches in a row (the better result, their costs added)."""
+    best = b if (b.solved or b.accuracy >= a.accuracy) and not a.solved else a
+    return TaskOutcome(b.task, best.solved, best.accuracy, a.seconds + b.seconds,
+                       a.candidates + b.candidates, best.sexpr, b.interrupted, b.error)
 
 
 def _dreaming_phase(trainer: Any, solutions: dict[str, str], seed: int,

@@ -9,6 +9,7 @@ refitted to those solutions (DreamCoder's current grammar).
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +31,8 @@ REFINE_DREAMS = 400
 REFINE_EPOCHS = 2
 #: epochs the worker trains at least when asked to hurry
 MIN_EPOCHS = 5
+#: how much lower the worker's CPU priority is than the searching process's
+WORKER_NICE = 5
 
 
 def solved_items(solutions: dict[str, str], copies: int = COPIES, seed: int = 0
@@ -66,8 +69,14 @@ _HURRY: Any = None  # the worker's copy of the trainer's "hurry" event
 
 
 def _set_hurry(event: Any) -> None:
+    """The worker's start: keep the hurry event, and yield the CPU to the wake phase's search
+    (whose budgets are wall time; the model is not needed before the second wake)."""
     global _HURRY
     _HURRY = event
+    try:
+        os.nice(WORKER_NICE)
+    except (AttributeError, OSError):  # no nice on this platform: train at equal priority
+        pass
 
 
 def dream_and_train(tasks: Sequence[str], n_dreams: int, seed: int, epochs: int,
