@@ -48,8 +48,10 @@ def shard_jobs(inputs: list[list[Any]], outputs: list[list[Any]], shards: int, m
 
 def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "bottomup",
                        budget: float = 60.0, executor: Executor | None = None,
-                       workers: int | None = None, ray: str | None = None,
-                       **options: Any) -> SynthResult:
+                       workers: int | None = None, ray: str | None = None, seed: int = 0,
+                       grammar: Any = None, library: Any = None,
+                       selector_priors: dict | None = None,
+                       causal: bool = False) -> SynthResult:
     """`synthesize` split into `shards` parallel searches; the first solved shard wins.
 
     Runs on `executor` when given, else on `make_executor(workers or shards, ray)` (closed after).
@@ -60,6 +62,8 @@ def sharded_synthesize(examples: Iterable[Any], *, shards: int, method: str = "b
         raise RaspLabError(f"--shards must be at least 1, got {shards}")
     checked = Examples.of(examples)
     inputs, outputs = checked.inputs, checked.outputs
+    options = dict(seed=seed, grammar=grammar, library=library, selector_priors=selector_priors,
+                   causal=causal)  # synthesize()'s keywords, for every shard
     own = executor is None
     ex = executor if executor is not None else make_executor(workers or shards, ray)
     start = time.perf_counter()  # the search's time, not Ray's start-up

@@ -54,12 +54,17 @@ def grammar_with_library(library: Library | str | None, inputs: list[list[Any]],
 
 def synthesize(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float = 60.0,
                library: Library | str | None = None, grammar: Any = None,
-               **options: Any) -> SynthResult:
-    """Bottom-up search with a learned library (a `Library` or a library file)."""
+               selector_priors: dict | None = None, seed: int = 0,
+               progress: bool | None = None, shard: tuple[int, int] | None = None,
+               causal: bool = False) -> SynthResult:
+    """Bottom-up search with a learned library (a `Library` or a library file); the other
+    keywords are the bottom-up search's."""
     from rasplab.synth.bottomup.search import search
 
     grammar = grammar_with_library(library, inputs, outputs, grammar)
-    result = search(inputs, outputs, budget=budget, grammar=grammar, **options)
+    result = search(inputs, outputs, budget=budget, grammar=grammar,
+                    selector_priors=selector_priors, seed=seed, progress=progress, shard=shard,
+                    causal=causal)
     result.method = "library"
     result.stats["abstractions"] = len(grammar.abstractions)
     return result

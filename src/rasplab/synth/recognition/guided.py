@@ -17,7 +17,8 @@ from rasplab.synth.result import SynthResult
 def guided_search(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[Any]],
                   model: Any, *, budget: float = 60.0, fallback: float = 0.0,
                   base: Grammar | None = None, strength: float = 1.0,
-                  **options: Any) -> SynthResult:
+                  selector_priors: dict | None = None, seed: int = 0,
+                  progress: bool | None = None) -> SynthResult:
     """Search under the model's predicted costs; then, unsolved, under the default costs for
     the `fallback` share of the budget (candidates and seconds of both searches add up)."""
     from rasplab.synth.bottomup.search import search
@@ -28,6 +29,7 @@ def guided_search(inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[An
     start = time.monotonic()
     inputs, outputs = [list(x) for x in inputs], [list(y) for y in outputs]
     grammar = recognition_grammar(model, inputs, outputs, base, strength)
+    options: dict[str, Any] = dict(selector_priors=selector_priors, seed=seed, progress=progress)
     first = search(inputs, outputs, budget=budget * (1.0 - fallback), grammar=grammar,
                    **options)
     first.stats["guided"] = True
