@@ -10,7 +10,7 @@ from rasplab.errors import ExamplesError
 from rasplab.lang.ast import Node
 from rasplab.lang.printer import to_rasp
 from rasplab.lang.sexpr import to_sexpr
-from rasplab.synth.api import Examples
+from rasplab.synth.example_set import Examples
 from rasplab.synth.near.grammar import Grammar, get_grammar, show
 from rasplab.synth.near.holes import SOpHole
 from rasplab.synth.near.search import SearchConfig, SearchData, Searcher, SearchState
