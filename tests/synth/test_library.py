@@ -330,3 +330,20 @@ def test_ctrl_c_keeps_what_was_solved(tmp_path, monkeypatch):
     assert len(reports) == 1 and reports[0].interrupted
     assert set(reports[0].tasks) == {"hist", "frac_prevs"}
     assert set(load_library(out).solutions) == {"hist", "frac_prevs"}
+
+
+def test_library_learning_compresses_programs_as_searched_not_their_total_tables():
+    """A found table is made total for the user (a guard for unseen tokens), but the corpus
+    Stitch compresses holds the searched form: the guard is not the task's structure."""
+    import random
+
+    from rasplab.synth import synthesize
+    from rasplab.synth.library.corpus import program_to_sexpr
+
+    table = {t: i * 3 % 7 for i, t in enumerate("abcdefgh")}
+    rng = random.Random(0)
+    inputs = [[rng.choice("abcdefgh") for _ in range(rng.randint(1, 6))] for _ in range(40)]
+    result = synthesize([(x, [table[t] for t in x]) for x in inputs], budget=10, progress=False)
+    assert result.solved
+    assert "(in tokens" in program_to_sexpr(result.program)
+    assert program_to_sexpr(result.searched).startswith("(table tokens")

@@ -28,6 +28,9 @@ class SynthResult:
     cost: float | None = None
     interrupted: bool = False
     stats: dict[str, Any] = field(default_factory=dict)
+    #: the program as the search built it, before its tables were made total (library
+    #: learning compresses this form: the guards for unseen keys are not the task's structure)
+    searched: Node | None = field(default=None, repr=False)
 
     @property
     def candidates_per_second(self) -> float:
@@ -38,6 +41,7 @@ class SynthResult:
         doc = asdict(self)
         doc.pop("program")
         doc.pop("source")
+        doc.pop("searched")
         return {"program": self.source, **doc}
 
 

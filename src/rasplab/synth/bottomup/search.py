@@ -351,7 +351,7 @@ def search(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: float =
                        solved=driver.best_acc == 1.0, accuracy=max(driver.best_acc, 0.0),
                        seconds=seconds, candidates=candidates, method="bottomup",
                        cost=None if driver.best is None else driver.best_cost,
-                       interrupted=interrupted,
+                       interrupted=interrupted, searched=driver.best,
                        stats={"restarts": restarts, "search_examples": len(ids),
                               "candidates_to_solution":
                                   driver.found_at if driver.best_acc == 1.0 else None,

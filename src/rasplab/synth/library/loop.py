@@ -96,7 +96,8 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
     sexpr = ""
     if result.solved and result.program is not None:
         try:
-            sexpr = program_to_sexpr(result.program)
+            sexpr = program_to_sexpr(result.program if result.searched is None
+                                     else result.searched)
         except CompileError:
             sexpr = ""
     return TaskOutcome(name, result.solved, result.accuracy, result.seconds, result.candidates,
