@@ -91,6 +91,6 @@ def test_report_and_json_name_the_method(tmp_path):
     result = SimpleNamespace(
         source="program = reverse;\n", summary=lambda: {"verification": v.to_json()},
         verification=v, model_description="f", task=None, n_queries=1, rounds=1, seconds=0.0,
-        head_matches=[], example_patterns=None)
+        head_matches=[], example_patterns=None, interrupted=False)
     text = write_report(result, tmp_path).read_text()
     assert "checked exhaustively: all 62 inputs" in text

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
+
+from rasplab.paths import cache_root
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -33,8 +34,7 @@ def _finished(path: Path) -> bool:
 
 def cache_dir() -> Path:
     """Where trained models are cached: `$RASPLAB_CACHE/models`, else `~/.cache/rasplab/models`."""
-    root = os.environ.get("RASPLAB_CACHE") or Path.home() / ".cache" / "rasplab"
-    return Path(root) / "models"
+    return cache_root() / "models"
 
 
 def model_for(task: str, *, seed: int = 0, retrain: bool = False, quiet: bool = False,

@@ -171,17 +171,14 @@ def search_rounds(oracle: Oracle, sample: Callable, queries: Queries, priors: di
         except KeyboardInterrupt:
             interrupted = True
             break
-        candidates += getattr(found, "candidates", 0)
-        if found.program is None:
-            interrupted = bool(getattr(found, "interrupted", False))
-            if interrupted:
-                break
-            continue
-        if getattr(found, "interrupted", False):  # the user is waiting: no fresh check; a
-            interrupted = True  # program fitting every query beats an earlier round's
-            if result is None or found.solved:
+        candidates += found.candidates
+        if found.interrupted:  # the user is waiting: no fresh check; a program fitting every
+            interrupted = True  # query beats an earlier round's
+            if found.program is not None and (result is None or found.solved):
                 result = found
             break
+        if found.program is None:
+            continue
         try:
             fresh = dedupe(sample(pool, rng))
             bad = disagreements(run_program(found.program, fresh), oracle(fresh))
@@ -191,8 +188,7 @@ def search_rounds(oracle: Oracle, sample: Callable, queries: Queries, priors: di
         score = 1.0 - len(bad) / max(len(fresh), 1) if bad is not None else 0.0
         if score > best_score or result is None:
             result, best_score = found, score
-        if interrupted or getattr(found, "interrupted", False):
-            interrupted = True
+        if interrupted:
             break
         say(f"round {r + 1}: {100 * score:.1f}% agreement on {len(fresh)} fresh inputs "
             f"({candidates:,} candidates so far)")

@@ -86,18 +86,16 @@ def distinct_sample(sample: Callable, n: int, rng: np.random.Generator,
                     draws: int = 8) -> list[list[Any]]:
     """`n` distinct inputs from `sample(k, rng)`, drawing again while duplicates leave fewer
     (short inputs repeat often); fewer only when `draws` draws find no more."""
-    out = dedupe(sample(n, rng))
-    seen = {tuple(x) for x in out}
-    for _ in range(draws - 1):
-        if len(out) >= n:
-            break
+    out: list[list[Any]] = []
+    seen: set[tuple] = set()
+    for _ in range(draws):
         for x in sample(n, rng):
             key = tuple(x)
             if key not in seen:
                 seen.add(key)
                 out.append(list(x))
                 if len(out) == n:
-                    break
+                    return out
     return out
 
 

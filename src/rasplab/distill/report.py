@@ -43,7 +43,7 @@ def write_report(result: "DistillResult", out_dir: str | Path,
     (out / "program.rasp").write_text(result.source)
     (out / "summary.json").write_text(json.dumps(to_jsonable(result.summary()), indent=2) + "\n")
     v = result.verification
-    pictures = not getattr(result, "interrupted", False)  # after Ctrl-C: the program, no plots
+    pictures = not result.interrupted  # after Ctrl-C the user waits for the program, not plots
     if pictures:  # late: matplotlib loads only when pictures are drawn
         from rasplab.viz.distill_plots import agreement_by_length, selector_vs_head
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rasplab.errors import RaspNameError
 from rasplab.lang.ast import Node
+from rasplab.paths import cache_root
 
 STDLIB_DIR = Path(__file__).with_name("stdlib")
 #: files in stdlib/ that hold helpers rather than a program of their own name
@@ -74,8 +75,7 @@ _LANG_DIR = Path(__file__).parent
 def cache_dir() -> Path:
     """Where parsed library programs are kept: `$RASPLAB_CACHE/programs`, else
     `~/.cache/rasplab/programs` (the root that trained models share)."""
-    root = os.environ.get("RASPLAB_CACHE") or Path.home() / ".cache" / "rasplab"
-    return Path(root) / "programs"
+    return cache_root() / "programs"
 
 
 @lru_cache(maxsize=1)

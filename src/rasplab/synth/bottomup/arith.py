@@ -35,9 +35,8 @@ from rasplab.lang.values import is_number
 from rasplab.synth.bottomup.bank import Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
-from rasplab.synth.bottomup.values import BOOL, NUM, Space
+from rasplab.synth.bottomup.values import BOOL, NUM, TOL, Space
 
-TOL = 1e-6
 #: cheap numbers kept as partners of the binary last steps
 POOL = 128
 #: divisors tried for remainders and quotients

@@ -38,9 +38,8 @@ from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.pairs import PairTables, partition_prints
 from rasplab.synth.bottomup.sorting import SortGoal
 from rasplab.synth.bottomup.split import CaseSplit
-from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
+from rasplab.synth.bottomup.values import BOOL, CAT, NUM, TOL, Space
 
-TOL = 1e-6
 #: fill values are the same when equal and of one type (a default of 1 is not True)
 _exact = partial(same_value, tol=None)
 MAX_TARGETS = 24

@@ -25,13 +25,10 @@ from rasplab.synth.bottomup.goal import Candidate, Goal
 from rasplab.synth.bottomup.grammar import Grammar
 from rasplab.synth.bottomup.naming import finish
 from rasplab.synth.bottomup.pairs import pair_table_program as two_key_table
-from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space, kind_of
+from rasplab.synth.bottomup.values import BOOL, CAT, NUM, TOL, Space, kind_of
 from rasplab.synth.result import SynthResult, source_forms
 
 SEARCH_SIZE = 24
-#: numbers within this (relative and absolute) are the same output: the goal checks' tolerance,
-#: and the precision of outputs that passed through float32 or were written with 6 decimals
-TOL = 1e-6
 MAX_COST = 40
 MAX_RESTARTS = 4
 #: counterexamples added to the search set per restart (an `or` of partial witnesses fitted on

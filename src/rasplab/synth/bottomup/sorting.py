@@ -31,9 +31,8 @@ from rasplab.lang.values import value_key
 from rasplab.synth.bottomup.bank import Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
-from rasplab.synth.bottomup.values import CAT, NUM, Space
+from rasplab.synth.bottomup.values import CAT, NUM, TOL, Space
 
-TOL = 1e-6
 PREFILTER = 4
 #: half of the first examples must sort right for a key to be looked at on all of them
 PREFILTER_PASS = 0.5 - 1e-9

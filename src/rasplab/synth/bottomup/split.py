@@ -37,7 +37,7 @@ from rasplab.lang.functions import LE, SLOT0, TRUE, Const, Fn, Slot, binary, una
 from rasplab.synth.bottomup.bank import Bank, Ref
 from rasplab.synth.bottomup.candidate import Candidate
 from rasplab.synth.bottomup.grammar import Grammar
-from rasplab.synth.bottomup.values import BOOL, CAT, NUM, Space
+from rasplab.synth.bottomup.values import BOOL, CAT, NUM, TOL, Space
 
 #: outputs with at most this many distinct values are split into decision lists
 MAX_CLASSES = 4
@@ -63,7 +63,6 @@ MAX_COVER = 6
 MIN_COVER = 0.2
 #: partial witnesses kept per goal, and taken from one chunk of new values
 MAX_WITNESSES, WITNESSES_PER_CHUNK = 256, 16
-TOL = 1e-6
 
 Builder = Callable[[], Node]
 

@@ -17,6 +17,10 @@ NUM, BOOL, CAT = 0, 1, 2
 KINDS = (NUM, BOOL, CAT)
 KIND_NAMES = {NUM: "num", BOOL: "bool", CAT: "cat"}
 DECIMALS = 6
+#: numbers within this (relative and absolute) are the same output in every goal check and in
+#: the search's check of a program: the precision of outputs that passed through float32 or
+#: were written with DECIMALS decimals
+TOL = 1e-6
 
 
 def natural_order(v: Any) -> tuple:
