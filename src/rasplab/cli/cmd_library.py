@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         if r.recognition:
             rec = r.recognition
             guided = f"; guided {len(rec['guided'])} tasks" if rec.get("guided") else ""
+            lent = [f"{t} from {'/'.join(n)}" for t, n in rec.get("related", {}).items() if n]
+            guided += f" (borrowing: {', '.join(lent)})" if lent else ""
             waited = f" (waited {rec['waited']:.1f} s for the model)" if rec.get("waited") else ""
             print(f"  dreaming: {rec['dreams']} dreams ({rec['worker_epochs']} epochs in a "
                   f"worker) + {rec['solved']} solutions, loss {rec['loss'] or 0:.3f}, "

@@ -56,15 +56,15 @@ def synthesize(inputs: list[list[Any]], outputs: list[list[Any]], *, budget: flo
                library: Library | str | None = None, grammar: Any = None,
                selector_priors: dict | None = None, seed: int = 0,
                progress: bool | None = None, shard: tuple[int, int] | None = None,
-               causal: bool = False) -> SynthResult:
+               causal: bool = False, leaves: Any = ()) -> SynthResult:
     """Bottom-up search with a learned library (a `Library` or a library file); the other
-    keywords are the bottom-up search's."""
+    keywords (`leaves`: ready-made s-ops offered as single steps) are the bottom-up search's."""
     from rasplab.synth.bottomup.search import search
 
     grammar = grammar_with_library(library, inputs, outputs, grammar)
     result = search(inputs, outputs, budget=budget, grammar=grammar,
                     selector_priors=selector_priors, seed=seed, progress=progress, shard=shard,
-                    causal=causal)
+                    causal=causal, leaves=leaves)
     result.method = "library"
     result.stats["abstractions"] = len(grammar.abstractions)
     return result

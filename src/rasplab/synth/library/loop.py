@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from rasplab.errors import CompileError
+from rasplab.errors import CompileError, RaspLabError
 from rasplab.parallel import Executor, InlineExecutor, Job, Journal, make_executor, run_jobs
 from rasplab.synth.library.abstractions import to_def
 from rasplab.synth.library.compress import compress
@@ -80,10 +80,14 @@ def task_examples(name: str, n: int, seed: int) -> tuple[list, list]:
 
 
 def solve_task(name: str, library: Library | None, budget: float, n_examples: int,
-               seed: int, recognition: Any = None) -> TaskOutcome:
-    """Search one task (with the library's abstractions when it has any, and the production
-    costs a recognition model predicts for its examples when one is given)."""
+               seed: int, recognition: Any = None, borrowed: tuple[str, ...] = ()
+               ) -> TaskOutcome:
+    """Search one task (with the library's abstractions when it has any, the production
+    costs a recognition model predicts for its examples when one is given, and the `borrowed`
+    programs of related solved tasks, s-expressions, as single steps)."""
+    from rasplab.lang.sexpr import from_sexpr
     from rasplab.synth.library import synthesize
+    from rasplab.synth.recognition.related import BORROW_COST
 
     xs, ys = task_examples(name, n_examples, seed)
     lib = library if library is not None and library.abstractions else None
@@ -91,8 +95,9 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
     if recognition is not None:
         from rasplab.synth.recognition import recognition_grammar
         weights = recognition_grammar(recognition, xs, ys)
+    leaves = [(from_sexpr(s), BORROW_COST) for s in borrowed]
     result = synthesize(xs, ys, budget=budget, library=lib, progress=False, seed=seed,
-                        grammar=weights)
+                        grammar=weights, leaves=leaves)
     sexpr = ""
     if result.solved and result.program is not None:
         try:
@@ -106,12 +111,15 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
 
 def task_job(name: str, library: Library, budget: float, n_examples: int, seed: int,
              timeout: float | None = None, key: str | None = None,
-             solver: Callable[..., TaskOutcome] | None = None, recognition: Any = None) -> Job:
+             solver: Callable[..., TaskOutcome] | None = None, recognition: Any = None,
+             borrowed: tuple[str, ...] = ()) -> Job:
     """The wake phase's job for one task (for any executor back end); `solver` defaults to
-    `solve_task` (same arguments; a recognition model, when given, comes last)."""
+    `solve_task` (same arguments; a recognition model, when given, comes last, and borrowed
+    programs, when any, as the keyword `borrowed`)."""
     extra = () if recognition is None else (recognition,)
     return Job(key or name, solver or solve_task, (name, library, budget, n_examples, seed,
-                                                   *extra), timeout=timeout)
+                                                   *extra),
+               kwargs={"borrowed": tuple(borrowed)} if borrowed else {}, timeout=timeout)
 
 
 def _fingerprint(library: Library, budget: float, n_examples: int, seed: int,
@@ -128,7 +136,8 @@ def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int =
          seed: int = 0, executor: Executor | None = None, journal: Journal | None = None,
          task_timeout: float | None = None, bar: Any = None,
          solver: Callable[..., TaskOutcome] | None = None, recognition: Any = None,
-         budgets: dict[str, float] | None = None, tag: str = ""
+         budgets: dict[str, float] | None = None, tag: str = "",
+         borrowed: dict[str, tuple[str, ...]] | None = None
          ) -> tuple[list[TaskOutcome], bool]:
     """Search every task on `executor` (default: in this process); outcomes in task order, and
     whether Ctrl-C cut the phase short.
@@ -136,14 +145,19 @@ def wake(tasks: list[str], library: Library, *, budget: float, n_examples: int =
     A task that raises, overruns `task_timeout` (default 2 x budget + 60 s) twice or whose
     worker dies twice is reported unsolved with its `error`. With a `journal`, finished tasks
     are written as they finish and read back instead of searched again. `budgets` gives some
-    tasks their own budget (`tag` then names the phase in the journal keys).
+    tasks their own budget (`tag` then names the phase in the journal keys); `borrowed` gives
+    some tasks programs of related solved tasks to search with as single steps.
     """
     ex = executor if executor is not None else InlineExecutor()
     timeout = task_timeout if task_timeout is not None else 2 * budget + 60
+    lent = borrowed or {}
+    if lent:  # what a task borrows changes its search: part of the journal key
+        tag += hashlib.sha1(json.dumps(sorted(lent.items())).encode()).hexdigest()[:8]
     prefix = tag + _fingerprint(library, budget, n_examples, seed, recognition) + ":"
     own = budgets or {}
     jobs = [task_job(name, library, own.get(name, budget), n_examples, seed, timeout,
-                     prefix + name, solver, recognition) for name in tasks]
+                     prefix + name, solver, recognition, lent.get(name, ()))
+            for name in tasks]
     outcomes: dict[str, TaskOutcome] = {}
     interrupted = False
     finished = lambda r: not (r.ok and r.value.interrupted)  # noqa: E731 - else search again
@@ -301,7 +315,8 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
     search took (`took`), at most the budget less that time (at least `REPLAY_FLOOR`); the few
     it misses get the rest under the plain costs, which found them before. The
     others first get `QUICK_SHARE` of their budget under the plain costs (the new library may
-    make them easy); those that still fail get the rest under the model's costs."""
+    make them easy); those that still fail get the rest under the model's costs, borrowing the
+    programs of the `RELATED` solved tasks the model reads as closest (`related_solutions`)."""
     model = trainer.model()
     known = {**solutions}
     if model.config.base_weights is None and known:  # not yet refined: the first wake
@@ -334,17 +349,43 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
         left = {o.task: max(budget - o.seconds, 0.1) for o in missed}
         fell_back, interrupted = wake([o.task for o in missed], library, budget=budget,
                                       budgets=left, tag="fallback", **options)
+    related: dict[str, list[str]] = {}
     if hard and not interrupted:
         if bar is not None:
             bar.total += len(hard)
         left = {o.task: max(budget - o.seconds, 0.1) for o in hard}
+        known.update({o.task: o.sexpr for o in first + quick if o.solved and o.sexpr
+                      and o.task not in known})
+        related = _related(model, [o.task for o in hard], known, options)
+        lent = {t: tuple(known[n] for n in names) for t, names in related.items() if names}
         guided, interrupted = wake([o.task for o in hard], library, budget=budget,
-                                   budgets=left, tag="guided", recognition=model, **options)
+                                   budgets=left, tag="guided", recognition=model,
+                                   borrowed=lent, **options)
     for g in fell_back + guided:
         merged[g.task] = _then(merged[g.task], g)
     return (sorted(merged.values(), key=lambda o: order[o.task]), interrupted,
-            {"guided": [g.task for g in guided], "replayed": len(replay),
+            {"guided": [g.task for g in guided], "related": related, "replayed": len(replay),
              "fell_back": [g.task for g in fell_back], "waited": trainer.take_waited()})
+
+
+def _related(model: Any, hard: list[str], known: dict[str, str], options: dict[str, Any]
+             ) -> dict[str, list[str]]:
+    """For each hard task, the solved tasks (of `known`) whose programs it borrows."""
+    from rasplab.synth.recognition.related import related_solutions
+
+    n, seed = options.get("n_examples", N_EXAMPLES), options.get("seed", 0)
+    codes: dict[str, Any] = {}
+    for name, sexpr in known.items():
+        try:
+            codes[name] = (model.embed(*task_examples(name, n, seed)), sexpr)
+        except RaspLabError:  # a solution of a task this version does not know
+            continue
+    out = {}
+    for task in hard:
+        xs, ys = task_examples(task, n, seed)
+        out[task] = related_solutions(model, xs, ys,
+                                      {k: v for k, v in codes.items() if k != task})
+    return out
 
 
 def replay_budget(took: float, budget: float) -> float:

@@ -65,6 +65,17 @@ class RecognitionModel(nn.Module):
         probs = torch.sigmoid(logits).numpy()
         return {name: float(p) for name, p in zip(self.config.productions, probs)}
 
+    @torch.no_grad()
+    def embed(self, inputs: Sequence[Sequence[Any]], outputs: Sequence[Sequence[Any]]
+              ) -> np.ndarray:
+        """The examples set's code (the encoder's output), scaled to unit length: tasks the
+        model reads alike lie close (used to find solved tasks related to a new one)."""
+        self.eval()
+        feats, mask = featurise(inputs, outputs, self.config.max_examples)
+        code = self.encoder(torch.from_numpy(feats)[None], torch.from_numpy(mask)[None])[0]
+        code = code.numpy().astype(np.float64)
+        return code / max(float(np.linalg.norm(code)), 1e-12)
+
     def base_grammar(self) -> "Grammar":
         """The grammar the model's costs start from (the one its dreams were drawn from)."""
         from rasplab.synth.bottomup.grammar import Grammar
