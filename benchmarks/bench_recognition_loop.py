@@ -62,7 +62,7 @@ def run_config(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]
           flush=True)
     for it in out["iterations"]:
         rec = it["recognition"]
-        extra = (f", guided {rec.get('guided')}, replayed {rec.get('replayed', 0)} (fell back "
+        extra = (f", guided {_guided(rec)}, replayed {rec.get('replayed', 0)} (fell back "
                  f"{rec.get('fell_back', [])}), waited {rec.get('waited')} s, refine "
                  f"{rec.get('seconds')} s" if rec else "")
         print(f"  iteration {it['iteration']}: {it['solved']} solved in {it['seconds']} s, "
@@ -97,9 +97,16 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
                          f"{sum(r['task_seconds'][t] for t in both):.1f} |")
         lines.append(f"| iteration {i + 1}: model | - | replayed {g.get('replayed', 0)} "
                      f"(fell back: {', '.join(g.get('fell_back', [])) or 'none'}), guided "
-                     f"{', '.join(g.get('guided', [])) or 'none'}; waited {g.get('waited', 0)} s,"
+                     f"{_guided(g)}; waited {g.get('waited', 0)} s,"
                      f" refined {g.get('seconds', 0)} s |")
     return "\n".join(lines) + "\n"
+
+
+def _guided(g: dict[str, Any]) -> str:
+    """The guided tasks, each with the solved tasks whose programs it borrowed."""
+    related = g.get("related", {})
+    return ", ".join(f"{t} (borrowing {'/'.join(related[t])})" if related.get(t) else t
+                     for t in g.get("guided", [])) or "none"
 
 
 def main() -> None:

@@ -30,6 +30,9 @@ QUICK_SHARE = 0.1
 #: REPLAY_FLOOR seconds); the rest goes to the plain costs that found it before, so a replay the
 #: model misjudges costs at most about that search's time again, and loses no task found in time
 REPLAY_FLOOR = 1.0
+#: ... and a task guided by the model gets this share of its time left in each pass, borrowing
+#: the programs of related solved tasks from a pool that grows with each pass's solutions
+FIRST_PASS = 1 / 3
 
 
 @dataclass
@@ -85,9 +88,9 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
     """Search one task (with the library's abstractions when it has any, the production
     costs a recognition model predicts for its examples when one is given, and the `borrowed`
     programs of related solved tasks, s-expressions, as single steps)."""
-    from rasplab.lang.sexpr import from_sexpr
+    from rasplab.synth.bottomup.grammar import Grammar
     from rasplab.synth.library import synthesize
-    from rasplab.synth.recognition.related import BORROW_COST
+    from rasplab.synth.recognition.related import borrowed_steps
 
     xs, ys = task_examples(name, n_examples, seed)
     lib = library if library is not None and library.abstractions else None
@@ -95,9 +98,9 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
     if recognition is not None:
         from rasplab.synth.recognition import recognition_grammar
         weights = recognition_grammar(recognition, xs, ys)
-    leaves = [(from_sexpr(s), BORROW_COST) for s in borrowed]
+    leaves, selectors = borrowed_steps(borrowed, Grammar.load(weights).cost("select"))
     result = synthesize(xs, ys, budget=budget, library=lib, progress=False, seed=seed,
-                        grammar=weights, leaves=leaves)
+                        grammar=weights, leaves=leaves, selector_priors=selectors or None)
     sexpr = ""
     if result.solved and result.program is not None:
         try:
@@ -356,11 +359,8 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
         left = {o.task: max(budget - o.seconds, 0.1) for o in hard}
         known.update({o.task: o.sexpr for o in first + quick if o.solved and o.sexpr
                       and o.task not in known})
-        related = _related(model, [o.task for o in hard], known, options)
-        lent = {t: tuple(known[n] for n in names) for t, names in related.items() if names}
-        guided, interrupted = wake([o.task for o in hard], library, budget=budget,
-                                   budgets=left, tag="guided", recognition=model,
-                                   borrowed=lent, **options)
+        guided, interrupted, related = _borrowing_passes(hard, library, model, known, left,
+                                                         budget, options)
     for g in fell_back + guided:
         merged[g.task] = _then(merged[g.task], g)
     return (sorted(merged.values(), key=lambda o: order[o.task]), interrupted,
@@ -368,23 +368,61 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
              "fell_back": [g.task for g in fell_back], "waited": trainer.take_waited()})
 
 
+def _borrowing_passes(hard: list[TaskOutcome], library: Library, model: Any,
+                      known: dict[str, str], left: dict[str, float], budget: float,
+                      options: dict[str, Any]
+                      ) -> tuple[list[TaskOutcome], bool, dict[str, list[str]]]:
+    """The hard tasks under the model's costs, borrowing related solved programs, in passes:
+    each pass gives every task still unsolved `FIRST_PASS` of its time left, borrowing from a
+    pool that holds the earlier passes' solutions too (nesting solved in one pass lends itself
+    to level_count in the next, and level_count to dyck2); once a pass solves nothing, the
+    rest get all their time left. A bottom-up search grows exponentially with its depth, so
+    starting one again costs a small part of the next pass."""
+    tasks = [o.task for o in hard]
+    related: dict[str, list[str]] = {}
+    merged: dict[str, TaskOutcome] = {}
+    todo, interrupted, last, tag = list(tasks), False, False, "guided"
+    bar = options.get("bar")
+    while todo and not interrupted:
+        related.update(_related(model, todo, known, options))
+        lent = {t: tuple(known[n] for n in related[t]) for t in todo if related[t]}
+        used = {t: merged[t].seconds if t in merged else 0.0 for t in todo}
+        share = 1.0 if last else FIRST_PASS
+        own = {t: max((left[t] - used[t]) * share, 0.1) for t in todo}
+        if bar is not None and merged:
+            bar.total += len(todo)
+        found, interrupted = wake(todo, library, budget=budget, budgets=own, tag=tag,
+                                  recognition=model, borrowed=lent, **options)
+        for o in found:
+            merged[o.task] = _then(merged[o.task], o) if o.task in merged else o
+        solved = {o.task: o.sexpr for o in found if o.solved and o.sexpr}
+        known.update(solved)
+        todo = [o.task for o in found if not o.solved and not o.error
+                and left[o.task] - merged[o.task].seconds > 0.1]
+        if last:
+            break
+        last, tag = not solved, tag + "+"
+    return [merged[t] for t in tasks if t in merged], interrupted, related
+
+
 def _related(model: Any, hard: list[str], known: dict[str, str], options: dict[str, Any]
              ) -> dict[str, list[str]]:
     """For each hard task, the solved tasks (of `known`) whose programs it borrows."""
-    from rasplab.synth.recognition.related import related_solutions
+    from rasplab.synth.recognition.related import Solved, input_vocab, related_solutions
 
     n, seed = options.get("n_examples", N_EXAMPLES), options.get("seed", 0)
-    codes: dict[str, Any] = {}
+    pool: dict[str, Solved] = {}
     for name, sexpr in known.items():
         try:
-            codes[name] = (model.embed(*task_examples(name, n, seed)), sexpr)
+            xs, ys = task_examples(name, n, seed)
         except RaspLabError:  # a solution of a task this version does not know
             continue
+        pool[name] = Solved(model.embed(xs, ys), sexpr, input_vocab(xs))
     out = {}
     for task in hard:
         xs, ys = task_examples(task, n, seed)
         out[task] = related_solutions(model, xs, ys,
-                                      {k: v for k, v in codes.items() if k != task})
+                                      {k: v for k, v in pool.items() if k != task})
     return out
 
 
