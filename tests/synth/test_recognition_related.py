@@ -124,7 +124,7 @@ def test_a_hard_task_borrows_a_solved_program_and_is_solved_with_it(monkeypatch)
     first, second = reports
     assert not first.tasks["nesting"]["solved"]
     assert second.recognition["guided"] == ["nesting"]
-    assert second.recognition["related"] == {"nesting": ["depth"]}
+    assert second.borrowed == {"nesting": ["depth"]}
     assert second.tasks["nesting"]["solved"]
     assert ("nesting", (DEPTH,)) in log
     assert DEPTH in library.solutions["nesting"]  # the borrowed program, inline
@@ -142,10 +142,57 @@ def test_a_task_solved_in_the_first_pass_lends_itself_in_the_second(monkeypatch)
                              library=Library([], {"depth": DEPTH}))
     second = reports[1]
     assert second.tasks["nesting"]["solved"] and second.tasks["level_count"]["solved"]
-    assert "nesting" in second.recognition["related"]["level_count"]
+    assert "nesting" in second.borrowed["level_count"]
     lent = [b for name, b in log if name == "level_count" and b]
     assert len(lent) == 2 and library.solutions["nesting"] in lent[1]
     assert library.solutions["nesting"] not in lent[0]
     xs, ys = task_examples("level_count", 200, 7)
     from rasplab.lang.evaluator import evaluate
     assert evaluate(from_sexpr(library.solutions["level_count"]), xs) == ys
+
+
+def test_borrow_without_a_model_lends_programs_on_the_same_tokens(monkeypatch) -> None:
+    from rasplab.synth.library import loop
+
+    real = loop.solve_task
+    log: list[tuple[str, bool, tuple[str, ...]]] = []
+
+    def solve(name, library, budget, n_examples, seed, recognition=None, borrowed=()):
+        log.append((name, recognition is not None, tuple(borrowed)))
+        if not borrowed:  # the plain search finds nothing: only borrowing can solve it
+            return loop.TaskOutcome(name, False, 0.1, 0.05, 3)
+        return real(name, library, budget, n_examples, seed, recognition, borrowed)
+
+    monkeypatch.setattr(loop, "solve_task", solve)
+    other_tokens = "(table tokens \"a\" 1 \"b\" 2 \"c\" 3)"
+    reports, library = learn(["nesting"], budget=6, iterations=2, n_examples=40,
+                             borrow=True, progress=False,
+                             library=Library([], {"depth": DEPTH, "count": other_tokens}))
+    first, second = reports
+    assert first.borrowed == {} and not first.tasks["nesting"]["solved"]
+    assert second.borrowed == {"nesting": ["depth"]}  # count's program is over other tokens
+    assert second.tasks["nesting"]["solved"] and second.recognition == {}
+    assert not any(guided for _, guided, _ in log)  # no model anywhere
+    assert DEPTH in library.solutions["nesting"]
+
+
+def test_cli_library_borrow_flag_reaches_the_loop_and_shows_what_was_borrowed(
+        tmp_path, capsys, monkeypatch) -> None:
+    from rasplab.cli.main import main
+    from rasplab.synth.library import loop
+
+    seen: dict = {}
+
+    def fake_learn(tasks, **kw):
+        seen.update(kw)
+        report = loop.IterationReport(iteration=2, solved=1, total=1, seconds=0.1,
+                                      search_seconds=0.1, abstractions=[],
+                                      borrowed={"nesting": ["depth", "dyck1"]})
+        kw["on_iteration"](report)
+        return [report], Library()
+
+    monkeypatch.setattr(loop, "learn", fake_learn)
+    code = main(["library", "--suite", "paper", "--budget", "1", "--iterations", "2",
+                 "--borrow", "-o", str(tmp_path / "lib.json")])
+    assert code == 0 and seen["borrow"] is True
+    assert "borrowed: nesting from depth/dyck1" in capsys.readouterr().out

@@ -45,9 +45,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="add the dreaming step: a recognition model trained on dreams (in a "
                         "worker, during the first wake phase) and refined on the solutions; "
                         "from iteration 2 it replays the solved tasks and searches the unsolved "
-                        "ones the plain costs do not solve in a tenth of the budget; saved to "
+                        "ones the plain costs do not solve in a tenth of the budget, borrowing "
+                        "the programs of the solved tasks it reads as related; saved to "
                         "FILE (default "
                         "recognition.safetensors) for rasplab synth --recognition")
+    p.add_argument("--borrow", action="store_true",
+                   help="without a model: from iteration 2, a task the plain costs do not "
+                        "solve in a tenth of the budget borrows the programs of solved tasks "
+                        "on the same input tokens as single search steps (--recognition "
+                        "always borrows, choosing by the model's reading too)")
     p.add_argument("--dreams", type=int, default=1500, metavar="N",
                    help="dreams per dreaming step (default 1500)")
     p.add_argument("--corpus", action="store_true",
@@ -95,12 +101,13 @@ def run(args: argparse.Namespace) -> int:
         if r.recognition:
             rec = r.recognition
             guided = f"; guided {len(rec['guided'])} tasks" if rec.get("guided") else ""
-            lent = [f"{t} from {'/'.join(n)}" for t, n in rec.get("related", {}).items() if n]
-            guided += f" (borrowing: {', '.join(lent)})" if lent else ""
             waited = f" (waited {rec['waited']:.1f} s for the model)" if rec.get("waited") else ""
             print(f"  dreaming: {rec['dreams']} dreams ({rec['worker_epochs']} epochs in a "
                   f"worker) + {rec['solved']} solutions, loss {rec['loss'] or 0:.3f}, "
                   f"{rec['seconds']:.1f} s{guided}{waited}")
+        if r.borrowed:
+            print("  borrowed: " + ", ".join(f"{t} from {'/'.join(n)}"
+                                             for t, n in r.borrowed.items()))
         sys.stdout.flush()
     with executor_from_args(args) as executor:
         reports, _ = learn(tasks, budget=args.budget, iterations=args.iterations,
@@ -109,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
                            max_arity=args.max_arity, on_iteration=show, executor=executor,
                            journal=args.journal,
                            recognition=getattr(args, "recognition", None) or False,
-                           n_dreams=getattr(args, "dreams", 1500))
+                           n_dreams=getattr(args, "dreams", 1500),
+                           borrow=getattr(args, "borrow", False))
     if args.json:
         print_json([r.to_json() for r in reports])
     else:

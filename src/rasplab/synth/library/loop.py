@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from rasplab.errors import CompileError, RaspLabError
 from rasplab.parallel import Executor, InlineExecutor, Job, Journal, make_executor, run_jobs
 from rasplab.synth.library.abstractions import to_def
@@ -68,6 +70,8 @@ class IterationReport:
     interrupted: bool = False
     #: the dreaming step after compression (with `learn(recognition=...)`): dreams, training
     recognition: dict[str, Any] = field(default_factory=dict)
+    #: task -> the solved tasks whose programs its search borrowed (`borrow` or `recognition`)
+    borrowed: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -204,7 +208,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
           on_iteration: Callable[[IterationReport], None] | None = None,
           executor: Executor | None = None, journal: str | Path | None = None,
           task_timeout: float | None = None, recognition: bool | str | Path = False,
-          n_dreams: int = 1500) -> tuple[list[IterationReport], Library]:
+          n_dreams: int = 1500, borrow: bool = False
+          ) -> tuple[list[IterationReport], Library]:
     """Run the loop over `tasks`; returns one report per iteration and the final library.
 
     The wake phase runs on `executor` (default: `workers` local processes, or this process for
@@ -220,7 +225,12 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
     relative to the grammar refitted to them. From iteration 2, tasks solved before are
     replayed under the model's costs (for as long as their last solving search took, then the
     plain costs), and the others get a tenth of their budget under the plain costs, then the
-    rest under the model's.
+    rest under the model's, borrowing the programs of the solved tasks the model reads as
+    related (in passes, so that a task solved in one lends itself in the next).
+
+    With `borrow` and no model, from iteration 2 the tasks no earlier iteration solved get a
+    tenth of their budget as usual, then the rest borrowing the programs of the solved tasks
+    on the same input tokens (the same passes, the plain costs).
     """
     library = library or Library()
     solutions: dict[str, str] = dict(library.solutions)
@@ -243,12 +253,16 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
             options = dict(n_examples=n_examples, seed=seed, executor=ex, journal=log,
                            task_timeout=task_timeout, bar=bar)
             guidance: dict[str, Any] = {"guided": [], "waited": 0.0}
-            if trainer is None or it == 1:  # the model trains meanwhile: nothing to wait for
+            if it > 1 and trainer is None and borrow:
+                outcomes, interrupted, guidance = _borrowing_wake(tasks, library, solutions,
+                                                                  ever, budget, options)
+            elif trainer is None or it == 1:  # the model trains meanwhile: nothing to wait for
                 outcomes, interrupted = wake(tasks, library, budget=budget, **options)
             else:
                 outcomes, interrupted, guidance = _guided_wake(tasks, library, trainer,
                                                                solutions, ever, budget, options,
                                                                took)
+            lenders = {t: n for t, n in guidance.pop("related", {}).items() if n}
             took.update({o.task: o.seconds for o in outcomes if o.solved})
             for o in outcomes:
                 if o.solved and o.sexpr and (o.task not in solutions
@@ -272,7 +286,8 @@ def learn(tasks: list[str], *, budget: float = 30.0, iterations: int = 3,
                                 "accuracy": round(o.accuracy, 4), "candidates": o.candidates,
                                 **({"error": o.error} if o.error else {})}
                        for o in outcomes},
-                interrupted=interrupted, recognition=dreaming)
+                interrupted=interrupted, recognition=dreaming,
+                borrowed=lenders)
             ever |= solved_now
             reports.append(report)
             if on_iteration is not None:
@@ -307,6 +322,38 @@ def _abstraction_phase(solutions: dict[str, str], iterations: int, max_arity: in
     return Library(result.abstractions, dict(solutions)), result.ratio
 
 
+def _borrowing_wake(tasks: list[str], library: Library, solutions: dict[str, str],
+                    solved_before: set[str], budget: float, options: dict[str, Any]
+                    ) -> tuple[list[TaskOutcome], bool, dict[str, Any]]:
+    """The wake phase of `learn(borrow=True)` without a model: the tasks solved before are
+    searched as usual; the others get `QUICK_SHARE` of their budget, then the rest borrowing
+    the programs of solved tasks on the same input tokens (`_borrowing_passes`)."""
+    order = {t: i for i, t in enumerate(tasks)}
+    again = [t for t in tasks if t in solved_before]
+    rest = [t for t in tasks if t not in solved_before]
+    first, interrupted = wake(again, library, budget=budget, **options) if again else ([], False)
+    quick: list[TaskOutcome] = []
+    if rest and not interrupted:
+        quick, interrupted = wake(rest, library, budget=budget * QUICK_SHARE, tag="quick",
+                                  **options)
+    merged = {o.task: o for o in first + quick}
+    hard = [o for o in quick if not o.solved and not o.error]
+    related: dict[str, list[str]] = {}
+    if hard and not interrupted:
+        bar = options.get("bar")
+        if bar is not None:
+            bar.total += len(hard)
+        known = {**solutions, **{o.task: o.sexpr for o in first + quick
+                                 if o.solved and o.sexpr and o.task not in solutions}}
+        left = {o.task: max(budget - o.seconds, 0.1) for o in hard}
+        found, interrupted, related = _borrowing_passes(hard, library, None, known, left,
+                                                        budget, options)
+        for o in found:
+            merged[o.task] = _then(merged[o.task], o)
+    return (sorted(merged.values(), key=lambda o: order[o.task]), interrupted,
+            {"related": related})
+
+
 def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: dict[str, str],
                  solved_before: set[str], budget: float, options: dict[str, Any],
                  took: dict[str, float] | None = None
@@ -319,7 +366,8 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
     it misses get the rest under the plain costs, which found them before. The
     others first get `QUICK_SHARE` of their budget under the plain costs (the new library may
     make them easy); those that still fail get the rest under the model's costs, borrowing the
-    programs of the `RELATED` solved tasks the model reads as closest (`related_solutions`)."""
+    programs of the `RELATED` solved tasks the model reads as closest (`related_solutions`),
+    in passes (`_borrowing_passes`)."""
     model = trainer.model()
     known = {**solutions}
     if model.config.base_weights is None and known:  # not yet refined: the first wake
@@ -368,11 +416,12 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
              "fell_back": [g.task for g in fell_back], "waited": trainer.take_waited()})
 
 
-def _borrowing_passes(hard: list[TaskOutcome], library: Library, model: Any,
+def _borrowing_passes(hard: list[TaskOutcome], library: Library, model: Any | None,
                       known: dict[str, str], left: dict[str, float], budget: float,
                       options: dict[str, Any]
                       ) -> tuple[list[TaskOutcome], bool, dict[str, list[str]]]:
-    """The hard tasks under the model's costs, borrowing related solved programs, in passes:
+    """The hard tasks under the model's costs (the plain ones without a `model`), borrowing
+    related solved programs, in passes:
     each pass gives every task still unsolved `FIRST_PASS` of its time left, borrowing from a
     pool that holds the earlier passes' solutions too (nesting solved in one pass lends itself
     to level_count in the next, and level_count to dyck2); once a pass solves nothing, the
@@ -405,9 +454,10 @@ def _borrowing_passes(hard: list[TaskOutcome], library: Library, model: Any,
     return [merged[t] for t in tasks if t in merged], interrupted, related
 
 
-def _related(model: Any, hard: list[str], known: dict[str, str], options: dict[str, Any]
-             ) -> dict[str, list[str]]:
-    """For each hard task, the solved tasks (of `known`) whose programs it borrows."""
+def _related(model: Any | None, hard: list[str], known: dict[str, str],
+             options: dict[str, Any]) -> dict[str, list[str]]:
+    """For each hard task, the solved tasks (of `known`) whose programs it borrows (without a
+    model, by shared input tokens alone)."""
     from rasplab.synth.recognition.related import Solved, input_vocab, related_solutions
 
     n, seed = options.get("n_examples", N_EXAMPLES), options.get("seed", 0)
@@ -417,7 +467,8 @@ def _related(model: Any, hard: list[str], known: dict[str, str], options: dict[s
             xs, ys = task_examples(name, n, seed)
         except RaspLabError:  # a solution of a task this version does not know
             continue
-        pool[name] = Solved(model.embed(xs, ys), sexpr, input_vocab(xs))
+        code = model.embed(xs, ys) if model is not None else np.zeros(1)
+        pool[name] = Solved(code, sexpr, input_vocab(xs))
     out = {}
     for task in hard:
         xs, ys = task_examples(task, n, seed)

@@ -51,25 +51,28 @@ def runs_on(sexpr: str, inputs: Sequence[Sequence[Any]]) -> bool:
     return all(v is not None for row in rows for v in row)
 
 
-def relatedness(code: np.ndarray, vocab: frozenset, other: Solved) -> float:
-    """How related a solved task is: the cosine of the two codes plus the share of input tokens
-    the tasks have in common (Jaccard), so that among tasks on the same tokens the model's
-    reading decides, and a task on other tokens must read much closer to be borrowed from."""
+def relatedness(code: np.ndarray | None, vocab: frozenset, other: Solved) -> float:
+    """How related a solved task is: the cosine of the two codes (none without a model) plus
+    the share of input tokens the tasks have in common (Jaccard), so that among tasks on the
+    same tokens the model's reading decides, and a task on other tokens must read much closer
+    to be borrowed from."""
     shared = len(vocab & other.vocab) / max(1, len(vocab | other.vocab))
-    return float(code @ other.code) + shared
+    return (float(code @ other.code) if code is not None else 0.0) + shared
 
 
-def related_solutions(model: Any, inputs: Sequence[Sequence[Any]],
+def related_solutions(model: Any | None, inputs: Sequence[Sequence[Any]],
                       outputs: Sequence[Sequence[Any]], solved: dict[str, Solved],
                       k: int = RELATED, probe: int = 16) -> list[str]:
-    """The names of up to `k` solved tasks most related to these examples (`relatedness`),
-    among those whose program runs on the inputs."""
+    """The names of up to `k` solved tasks most related to these examples (`relatedness`;
+    without a model, shared input tokens alone), among those whose program runs on the
+    inputs; ties go to the shorter program (the simpler building block)."""
     if not solved or k <= 0:
         return []
-    code, vocab = model.embed(inputs, outputs), input_vocab(inputs)
+    vocab = input_vocab(inputs)
+    code = model.embed(inputs, outputs) if model is not None else None
     score = {name: relatedness(code, vocab, s) for name, s in solved.items()}
     out: list[str] = []
-    for name in sorted(solved, key=lambda n: (-score[n], n)):
+    for name in sorted(solved, key=lambda n: (-score[n], len(solved[n].sexpr), n)):
         if runs_on(solved[name].sexpr, inputs[:probe]):
             out.append(name)
             if len(out) == k:
