@@ -14,8 +14,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from rasplab.errors import CompileError, RaspLabError
 from rasplab.parallel import Executor, InlineExecutor, Job, Journal, make_executor, run_jobs
 from rasplab.synth.library.abstractions import to_def
@@ -421,12 +419,12 @@ def _borrowing_passes(hard: list[TaskOutcome], library: Library, model: Any | No
                       options: dict[str, Any]
                       ) -> tuple[list[TaskOutcome], bool, dict[str, list[str]]]:
     """The hard tasks under the model's costs (the plain ones without a `model`), borrowing
-    related solved programs, in passes:
-    each pass gives every task still unsolved `FIRST_PASS` of its time left, borrowing from a
-    pool that holds the earlier passes' solutions too (nesting solved in one pass lends itself
-    to level_count in the next, and level_count to dyck2); once a pass solves nothing, the
-    rest get all their time left. A bottom-up search grows exponentially with its depth, so
-    starting one again costs a small part of the next pass."""
+    related solved programs, in passes: each pass gives every task still unsolved `FIRST_PASS`
+    of its time left, borrowing from a pool that holds the earlier passes' solutions too
+    (nesting solved in one pass lends itself to level_count in the next, and level_count to
+    dyck2); once a pass solves nothing, the rest get all their time left. A bottom-up search
+    grows exponentially with its depth, so starting one again costs a small part of the next
+    pass."""
     tasks = [o.task for o in hard]
     related: dict[str, list[str]] = {}
     merged: dict[str, TaskOutcome] = {}
@@ -467,7 +465,7 @@ def _related(model: Any | None, hard: list[str], known: dict[str, str],
             xs, ys = task_examples(name, n, seed)
         except RaspLabError:  # a solution of a task this version does not know
             continue
-        code = model.embed(xs, ys) if model is not None else np.zeros(1)
+        code = model.embed(xs, ys) if model is not None else None
         pool[name] = Solved(code, sexpr, input_vocab(xs))
     out = {}
     for task in hard:

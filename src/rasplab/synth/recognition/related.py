@@ -27,10 +27,10 @@ BORROW_COST = 2
 
 @dataclass(frozen=True)
 class Solved:
-    """A solved task as a lender: its examples' code (`model.embed`), its program (an
-    s-expression) and the tokens its inputs use."""
+    """A solved task as a lender: its examples' code (`model.embed`; None without a model),
+    its program (an s-expression) and the tokens its inputs use."""
 
-    code: np.ndarray
+    code: np.ndarray | None
     sexpr: str
     vocab: frozenset
 
@@ -57,7 +57,8 @@ def relatedness(code: np.ndarray | None, vocab: frozenset, other: Solved) -> flo
     same tokens the model's reading decides, and a task on other tokens must read much closer
     to be borrowed from."""
     shared = len(vocab & other.vocab) / max(1, len(vocab | other.vocab))
-    return (float(code @ other.code) if code is not None else 0.0) + shared
+    reading = float(code @ other.code) if code is not None and other.code is not None else 0.0
+    return reading + shared
 
 
 def related_solutions(model: Any | None, inputs: Sequence[Sequence[Any]],
