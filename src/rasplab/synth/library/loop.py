@@ -324,31 +324,18 @@ def _borrowing_wake(tasks: list[str], library: Library, solutions: dict[str, str
                     solved_before: set[str], budget: float, options: dict[str, Any]
                     ) -> tuple[list[TaskOutcome], bool, dict[str, Any]]:
     """The wake phase of `learn(borrow=True)` without a model: the tasks solved before are
-    searched as usual; the others get `QUICK_SHARE` of their budget, then the rest borrowing
-    the programs of solved tasks on the same input tokens (`_borrowing_passes`)."""
+    searched as usual; the others as `_unsolved_phase` says, under the plain costs, borrowing
+    the programs of solved tasks on the same input tokens."""
     order = {t: i for i, t in enumerate(tasks)}
     again = [t for t in tasks if t in solved_before]
     rest = [t for t in tasks if t not in solved_before]
     first, interrupted = wake(again, library, budget=budget, **options) if again else ([], False)
-    quick: list[TaskOutcome] = []
-    if rest and not interrupted:
-        quick, interrupted = wake(rest, library, budget=budget * QUICK_SHARE, tag="quick",
-                                  **options)
-    merged = {o.task: o for o in first + quick}
-    hard = [o for o in quick if not o.solved and not o.error]
+    others: list[TaskOutcome] = []
     related: dict[str, list[str]] = {}
-    if hard and not interrupted:
-        bar = options.get("bar")
-        if bar is not None:
-            bar.total += len(hard)
-        known = {**solutions, **{o.task: o.sexpr for o in first + quick
-                                 if o.solved and o.sexpr and o.task not in solutions}}
-        left = {o.task: max(budget - o.seconds, 0.1) for o in hard}
-        found, interrupted, related = _borrowing_passes(hard, library, None, known, left,
-                                                        budget, options)
-        for o in found:
-            merged[o.task] = _then(merged[o.task], o)
-    return (sorted(merged.values(), key=lambda o: order[o.task]), interrupted,
+    if rest and not interrupted:
+        others, interrupted, related = _unsolved_phase(rest, library, None, dict(solutions),
+                                                       budget, options)
+    return (sorted(first + others, key=lambda o: order[o.task]), interrupted,
             {"related": related})
 
 
@@ -361,16 +348,14 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
     Tasks solved in an earlier iteration are replayed under the model's costs first (it was
     trained on their solutions, so it knows their productions) for as long as their last solving
     search took (`took`), at most the budget less that time (at least `REPLAY_FLOOR`); the few
-    it misses get the rest under the plain costs, which found them before. The
-    others first get `QUICK_SHARE` of their budget under the plain costs (the new library may
-    make them easy); those that still fail get the rest under the model's costs, borrowing the
-    programs of the `RELATED` solved tasks the model reads as closest (`related_solutions`),
-    in passes (`_borrowing_passes`)."""
+    it misses get the rest under the plain costs, which found them before. The others go
+    through `_unsolved_phase` under the model's costs: a tenth of their budget under the plain
+    costs (the new library may make them easy), then borrowing the programs of the `RELATED`
+    solved tasks the model reads as closest (`related_solutions`), in passes."""
     model = trainer.model()
-    known = {**solutions}
-    if model.config.base_weights is None and known:  # not yet refined: the first wake
+    if model.config.base_weights is None and solutions:  # not yet refined: the first wake
         from rasplab.synth.recognition.phase import solution_grammar
-        model.config.base_weights = dict(solution_grammar(known).weights)
+        model.config.base_weights = dict(solution_grammar(solutions).weights)
     bar = options.get("bar")
     order = {t: i for i, t in enumerate(tasks)}
     replay = [t for t in tasks if t in solved_before]
@@ -383,35 +368,51 @@ def _guided_wake(tasks: list[str], library: Library, trainer: Any, solutions: di
         own = {t: replay_budget(took.get(t, half), budget) for t in replay}
         first, interrupted = wake(replay, library, budget=half, budgets=own, tag="replay",
                                   recognition=model, **options)
-    quick: list[TaskOutcome] = []
-    if rest and not interrupted:
-        quick, interrupted = wake(rest, library, budget=budget * QUICK_SHARE, tag="quick",
-                                  **options)
-    merged = {o.task: o for o in first + quick}
+    merged = {o.task: o for o in first}
     missed = [o for o in first if not o.solved and not o.error]
-    hard = [o for o in quick if not o.solved and not o.error]
     fell_back: list[TaskOutcome] = []
-    guided: list[TaskOutcome] = []
     if missed and not interrupted:
         if bar is not None:
             bar.total += len(missed)
         left = {o.task: max(budget - o.seconds, 0.1) for o in missed}
         fell_back, interrupted = wake([o.task for o in missed], library, budget=budget,
                                       budgets=left, tag="fallback", **options)
+    for g in fell_back:
+        merged[g.task] = _then(merged[g.task], g)
+    related: dict[str, list[str]] = {}
+    guided: list[str] = []
+    if rest and not interrupted:
+        others, interrupted, related = _unsolved_phase(rest, library, model, dict(solutions),
+                                                       budget, options)
+        merged.update({o.task: o for o in others})
+        guided = [t for t in rest if t in related]  # every task the passes searched
+    return (sorted(merged.values(), key=lambda o: order[o.task]), interrupted,
+            {"guided": guided, "related": related, "replayed": len(replay),
+             "fell_back": [g.task for g in fell_back], "waited": trainer.take_waited()})
+
+
+def _unsolved_phase(rest: list[str], library: Library, model: Any | None,
+                    known: dict[str, str], budget: float, options: dict[str, Any]
+                    ) -> tuple[list[TaskOutcome], bool, dict[str, list[str]]]:
+    """Tasks no earlier iteration solved: `QUICK_SHARE` of their budget under the plain costs;
+    those still unsolved, the rest in `_borrowing_passes` (under the model's costs, if any),
+    borrowing from `known` and what the quick searches solved. Outcomes in `rest`'s order."""
+    quick, interrupted = wake(rest, library, budget=budget * QUICK_SHARE, tag="quick",
+                              **options)
+    merged = {o.task: o for o in quick}
+    hard = [o for o in quick if not o.solved and not o.error]
     related: dict[str, list[str]] = {}
     if hard and not interrupted:
+        bar = options.get("bar")
         if bar is not None:
             bar.total += len(hard)
+        known.update({o.task: o.sexpr for o in quick if o.solved and o.sexpr})
         left = {o.task: max(budget - o.seconds, 0.1) for o in hard}
-        known.update({o.task: o.sexpr for o in first + quick if o.solved and o.sexpr
-                      and o.task not in known})
-        guided, interrupted, related = _borrowing_passes(hard, library, model, known, left,
-                                                         budget, options)
-    for g in fell_back + guided:
-        merged[g.task] = _then(merged[g.task], g)
-    return (sorted(merged.values(), key=lambda o: order[o.task]), interrupted,
-            {"guided": [g.task for g in guided], "related": related, "replayed": len(replay),
-             "fell_back": [g.task for g in fell_back], "waited": trainer.take_waited()})
+        found, interrupted, related = _borrowing_passes(hard, library, model, known, left,
+                                                        budget, options)
+        for o in found:
+            merged[o.task] = _then(merged[o.task], o)
+    return [merged[t] for t in rest if t in merged], interrupted, related
 
 
 def _borrowing_passes(hard: list[TaskOutcome], library: Library, model: Any | None,
