@@ -2,7 +2,8 @@
 import numpy as np
 
 from rasplab.distill.oracle import from_function
-from rasplab.distill.queries import distinct_sample, every_input, input_sampler
+from rasplab.distill.queries import every_input, input_sampler
+from rasplab.tasks.distributions import distinct_sample
 
 
 def test_small_spaces_are_queried_exhaustively_and_large_ones_are_not():

@@ -15,7 +15,6 @@ from rasplab.distill.oracle import Oracle, Patterns, as_oracle
 from rasplab.distill.queries import (
     dedupe,
     disagreements,
-    distinct_sample,
     every_input,
     input_sampler,
 )
@@ -28,6 +27,7 @@ from rasplab.lang.printer import to_rasp_expr
 from rasplab.synth import SynthResult, synthesize
 from rasplab.synth.library import load_library
 from rasplab.tasks import get_task
+from rasplab.tasks.distributions import distinct_sample
 
 
 def distill(model: Any, *, task: str | None = None, vocab: Sequence[Any] | None = None,

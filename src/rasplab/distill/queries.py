@@ -82,23 +82,6 @@ def dedupe(inputs: list[list[Any]]) -> list[list[Any]]:
     return out
 
 
-def distinct_sample(sample: Callable, n: int, rng: np.random.Generator,
-                    draws: int = 8) -> list[list[Any]]:
-    """`n` distinct inputs from `sample(k, rng)`, drawing again while duplicates leave fewer
-    (short inputs repeat often); fewer only when `draws` draws find no more."""
-    out: list[list[Any]] = []
-    seen: set[tuple] = set()
-    for _ in range(draws):
-        for x in sample(n, rng):
-            key = tuple(x)
-            if key not in seen:
-                seen.add(key)
-                out.append(list(x))
-                if len(out) == n:
-                    return out
-    return out
-
-
 def disagreements(program_outputs: list[list[Any]], model_outputs: list[list[Any]]) -> list[int]:
     """Indices of inputs where the program's output differs from the model's."""
     return [i for i, (p, m) in enumerate(zip(program_outputs, model_outputs))

@@ -32,6 +32,7 @@ from rasplab.models.supervision import (
 )
 from rasplab.models.trained import TrainedModel
 from rasplab.models.transformer import PAD, Transformer
+from rasplab.tasks.distributions import distinct_sample
 
 IGNORE = -100  # label of BOS, padding, and output values outside the output vocabulary
 MAX_NUMERIC_CLASSES = 1024
@@ -134,17 +135,10 @@ def evaluate_accuracy(net: Transformer, data: _Data, batch: int = 1024) -> tuple
 
 def _fresh(task: Any, n: int, rng: np.random.Generator, exclude: set[tuple[Any, ...]],
            **lengths: int) -> list[list[Any]]:
-    """`n` inputs from the task's distribution that are not in `exclude` (added to it)."""
-    out: list[list[Any]] = []
-    for _ in range(50):
-        for x in task.sample(max(n, 64), rng, **lengths):
-            key = tuple(x)
-            if key not in exclude:
-                exclude.add(key)
-                out.append(list(x))
-                if len(out) == n:
-                    return out
-    return out  # a tiny input space: fewer held-out inputs than asked
+    """`n` inputs from the task's distribution that are not in `exclude` (added to it); fewer
+    for a tiny input space."""
+    return distinct_sample(lambda k, r: task.sample(max(k, 64), r, **lengths), n, rng,
+                           draws=50, exclude=exclude)
 
 
 def _program(task: Any, required: bool) -> Any:

@@ -154,3 +154,22 @@ def with_bos(inner: Sampler, bos: Token) -> Sampler:
         body = [t for t in vocab if t != bos]
         return [[bos] + x for x in inner(body, n, rng, max(min_len - 1, 1), max_len - 1)]
     return sample
+
+
+def distinct_sample(sample: Callable[[int, np.random.Generator], list[list[Token]]], n: int,
+                    rng: np.random.Generator, draws: int = 8,
+                    exclude: set[tuple[Token, ...]] | None = None) -> list[list[Token]]:
+    """`n` distinct inputs from `sample(k, rng)`, drawing again while duplicates leave fewer
+    (short inputs repeat often); fewer only when `draws` draws find no more. Inputs in
+    `exclude` are skipped, and those returned are added to it (held-out sets kept apart)."""
+    out: list[list[Token]] = []
+    seen: set[tuple[Token, ...]] = exclude if exclude is not None else set()
+    for _ in range(draws):
+        for x in sample(n, rng):
+            key = tuple(x)
+            if key not in seen:
+                seen.add(key)
+                out.append(list(x))
+                if len(out) == n:
+                    return out
+    return out
