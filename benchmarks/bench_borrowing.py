@@ -92,14 +92,21 @@ def main() -> None:
           "dreaming and training the model ...", flush=True)
     trainer = DreamTrainer(get_suite(args.suite), seed=args.seed, worker=False)
     model, _ = trainer.refine(solutions, seed=args.seed + 1)
+    lenders_seen: dict[tuple[str, str], Solved] = {}
+
+    def as_lender(name: str, sexpr: str) -> Solved:
+        """A solved task as a lender (its examples' code and tokens computed once)."""
+        if (name, sexpr) not in lenders_seen:
+            xs, ys = task_examples(name, 100, args.seed)
+            lenders_seen[name, sexpr] = Solved(model.embed(xs, ys), sexpr, input_vocab(xs))
+        return lenders_seen[name, sexpr]
+
     rows: dict[str, dict[str, Any]] = {}
     for config in CONFIGS:
         known = dict(solutions)
         for task in tasks:
             xs, ys = task_examples(task, 100, args.seed)
-            pool = {n: Solved(model.embed(*task_examples(n, 100, args.seed)), s,
-                              input_vocab(task_examples(n, 100, args.seed)[0]))
-                    for n, s in known.items()}
+            pool = {n: as_lender(n, s) for n, s in known.items()}
             names = lenders(config, model, xs, ys, pool, args.seed)
             grammar = (Grammar() if config.endswith("plain costs")
                        else recognition_grammar(model, xs, ys))
@@ -133,7 +140,8 @@ def main() -> None:
             lines.append(f"- {task}, {c}: {', '.join(by[c]['lenders']) or '-'}")
         lines.append(f"- {task}, all: {len(by['all']['lenders'])} programs")
     lines += ["", f"Total {time.monotonic() - start:.0f} s. Command: `nice -n 5 python "
-              f"benchmarks/bench_borrowing.py --budget {args.budget:g} --tasks {args.tasks}`."]
+              f"benchmarks/bench_borrowing.py --suite {args.suite} --budget {args.budget:g} "
+              f"--tasks {args.tasks}`."]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     Path(args.out + ".json").write_text(json.dumps(rows, indent=1) + "\n")
