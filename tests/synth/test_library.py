@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -347,3 +348,77 @@ def test_library_learning_compresses_programs_as_searched_not_their_total_tables
     assert result.solved
     assert "(in tokens" in program_to_sexpr(result.program)
     assert program_to_sexpr(result.searched).startswith("(table tokens")
+
+
+def _fake_synthesize(programs: list[str], calls: list) -> Any:
+    """A stand-in for the library search that claims each of `programs` in turn solves the
+    examples it is given (and records them)."""
+    from rasplab.synth.result import SynthResult
+
+    def fake(xs, ys, **kwargs):
+        program = from_sexpr(programs[min(len(calls), len(programs) - 1)])
+        calls.append((list(xs), list(ys), kwargs["budget"]))
+        return SynthResult(program=program, source="", sexpr="", solved=True, accuracy=1.0,
+                           seconds=0.01, candidates=5, method="library", searched=program)
+    return fake
+
+
+def test_a_solution_wrong_on_fresh_inputs_is_rejected_and_searched_again(monkeypatch):
+    import rasplab.synth.library as library_module
+    from rasplab.synth.library.loop import COUNTEREXAMPLES, solve_task, task_examples
+
+    # the search (stubbed) first claims "the tokens that are not b", which is wrong on every
+    # input holding a third token, then the count of "a": the first must be caught
+    wrong, right = ('(sub length (selector_width (select tokens "b" eq)))',
+                    '(selector_width (select tokens "a" eq))')
+    calls: list = []
+    monkeypatch.setattr(library_module, "synthesize", _fake_synthesize([wrong, right], calls))
+    outcome = solve_task("count", None, budget=10, n_examples=20, seed=0)
+    assert outcome.solved and outcome.rejected == 1 and outcome.candidates == 10
+    assert from_sexpr(outcome.sexpr) == from_sexpr(right)
+    assert len(calls) == 2
+    (xs1, ys1, b1), (xs2, ys2, b2) = calls
+    assert xs1 == task_examples("count", 20, 0)[0] and b2 < b1 <= 10
+    added = xs2[len(xs1):]
+    assert len(added) == COUNTEREXAMPLES and xs2[:len(xs1)] == xs1
+    assert not per_example(from_sexpr(wrong), added, ys2[len(xs1):]).any()
+    assert per_example(from_sexpr(right), xs2, ys2).all()
+
+
+def test_a_task_whose_only_solutions_are_wrong_on_fresh_inputs_stays_unsolved(monkeypatch):
+    import rasplab.synth.library as library_module
+    from rasplab.synth.library.loop import solve_task
+
+    calls: list = []
+    wrong = '(sub length (selector_width (select tokens "b" eq)))'
+    monkeypatch.setattr(library_module, "synthesize", _fake_synthesize([wrong], calls))
+    monkeypatch.setattr("rasplab.synth.library.loop.time.monotonic",
+                        iter(range(0, 1000, 3)).__next__)  # each look at the clock: 3 s on
+    outcome = solve_task("count", None, budget=10, n_examples=20, seed=0)
+    assert not outcome.solved and outcome.sexpr == "" and outcome.rejected == len(calls) >= 1
+    assert 0.0 < outcome.accuracy < 1.0
+
+
+def test_the_loop_keeps_only_solutions_right_on_fresh_inputs():
+    # count's first solution on its 100 examples is a table over three token tests, wrong on
+    # fresh inputs; the loop searches on with the inputs it gets wrong and keeps a right one
+    reports, library = learn(["count"], budget=20, iterations=1, progress=False)
+    task = get_task("count")
+    xs = task.sample(2000, 4242)
+    assert reports[0].solved == 1
+    assert per_example(from_sexpr(library.solutions["count"]), xs, task.outputs(xs)).all()
+
+
+def test_cli_names_the_tasks_whose_solutions_failed_on_fresh_inputs(tmp_path, monkeypatch,
+                                                                     capsys):
+    import rasplab.synth.library as library_module
+    from rasplab.cli.main import main
+
+    calls: list = []
+    monkeypatch.setattr(library_module, "synthesize", _fake_synthesize(["tokens"], calls))
+    assert main(["library", "--suite", "paper", "--budget", "0.3", "--iterations", "1",
+                 "--examples", "20", "-o", str(tmp_path / "lib.json")]) == 0
+    out = capsys.readouterr().out
+    assert "solved 0/7" in out
+    line = next(ln for ln in out.splitlines() if "wrong on fresh inputs" in ln)
+    assert "reverse (unsolved)" in line and "hist (unsolved)" in line and len(calls) >= 7
