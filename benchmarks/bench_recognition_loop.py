@@ -6,7 +6,7 @@ tokens, no model); with `--recognition` (the model's costs, and borrowing chosen
 too). Reports per configuration the wall time of the
 whole command, its CPU seconds (the training worker included), the load average around it, and
 per iteration the tasks solved, seconds and (with the model) the tasks guided and the wait for
-the model, and checks each final solution on `--fresh` (500) inputs of a seed the loop never
+the model, and checks each final solution on `--fresh` (5,000) inputs of a seed the loop never
 searched on. Writes benchmarks/results/recognition-loop.{json,md}.
 
     nice -n 5 python benchmarks/bench_recognition_loop.py [--suite all] [--budget 30] \\
@@ -153,7 +153,7 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=2)
     ap.add_argument("--order", default="plain,borrow,recognition",
                     help="which configuration runs first (the load drifts)")
-    ap.add_argument("--fresh", type=int, default=500,
+    ap.add_argument("--fresh", type=int, default=5000,
                     help="fresh inputs each final solution is checked on")
     ap.add_argument("--out", default=str(RESULTS / "recognition-loop"))
     args = ap.parse_args()

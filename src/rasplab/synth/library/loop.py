@@ -1,9 +1,10 @@
 """The DreamCoder-style loop: wake (synthesise every task with the library), then compress.
 
 Each iteration attempts every task of the suite under a per-task budget with the current library,
-keeps the shortest solution found per task so far, compresses all solutions with Stitch, and
-makes the abstractions found the library of the next iteration. Iteration 1 has an empty library,
-so it is the plain engine: the reports compare directly across iterations.
+keeps the shortest solution found per task so far (a solution must also be right on thousands of
+fresh inputs of its task, not only on the examples searched), compresses all solutions with
+Stitch, and makes the abstractions found the library of the next iteration. Iteration 1 has an
+empty library, so it is the plain engine: the reports compare directly across iterations.
 """
 from __future__ import annotations
 
@@ -104,7 +105,9 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
                ) -> TaskOutcome:
     """Search one task (with the library's abstractions when it has any, the production
     costs a recognition model predicts for its examples when one is given, and the `borrowed`
-    programs of related solved tasks, s-expressions, as single steps)."""
+    programs of related solved tasks, s-expressions, as single steps). A solution counts only
+    if it is also right on `CHECK_EXAMPLES` fresh inputs; until then the search goes on, for
+    the rest of the budget, with some of the inputs it got wrong added to its examples."""
     from rasplab.synth.bottomup.grammar import Grammar
     from rasplab.synth.library import synthesize
     from rasplab.synth.recognition.related import borrowed_steps
