@@ -4,7 +4,8 @@ For each program: d_model, layers, heads, parameter count, compile time, and agr
 compiled model with the interpreter on the same random inputs (rasplab's model against rasplab's
 interpreter, Tracr's model against Tracr's). Run it where `tracr-pypi` is installed:
 
-    /work/bench-venv/bin/python benchmarks/bench_compiler.py [--n 200] [--json out.json]
+    # TRACR_PY: a venv's python with rasplab and `pip install tracr-pypi`
+    TRACR_PY benchmarks/bench_compiler.py [--n 200] [--json out.json]
 
 Without Tracr (or with --no-tracr) only rasplab's columns are filled in.
 
@@ -12,7 +13,7 @@ Without Tracr (or with --no-tracr) only rasplab's columns are filled in.
 translated step for step into `.rasp`, at max_len 8) and prints rasplab's d_model, layers and
 parameters beside Tracr's for the same program, vocabulary and length:
 
-    /work/bench-venv/bin/python benchmarks/bench_compiler.py --style tracr [--n 300]
+    TRACR_PY benchmarks/bench_compiler.py --style tracr [--n 300]
 
 Tracr's figures are measured when `tracr` imports, else taken from TRACR_MEASURED (marked so).
 """

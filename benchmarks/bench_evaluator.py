@@ -8,7 +8,8 @@ With `--original PATH` (a checkout of the original RASP interpreter, run by
 interpreter, on the first `--original-n` of the same inputs: its figure per input, rasplab's, and
 the speed-up are printed side by side.
 
-    /work/bench-venv/bin/python benchmarks/bench_evaluator.py [--n 10000] [--length 100]
+    # TRACR_PY: a venv's python with rasplab and `pip install tracr-pypi`
+    TRACR_PY benchmarks/bench_evaluator.py [--n 10000] [--length 100]
         [--tracr-n 300] [--repeat 3] [--original PATH --original-python PY [--original-n 10]]
         [--json]
 """

@@ -12,7 +12,8 @@ Three phases, so that Tracr (slow to compile, JAX) runs once and any rasplab tre
 measured against the same models:
 
     # 1. compile with Tracr (needs tracr-pypi), save each model as numpy arrays
-    /work/bench-venv/bin/python benchmarks/tracr_programs.py prep --models DIR
+    # TRACR_PY: a venv's python with rasplab and `pip install tracr-pypi`
+    TRACR_PY benchmarks/tracr_programs.py prep --models DIR
     # 2. distill with the rasplab on PYTHONPATH (once per tree: "before", "after", ...)
     PYTHONPATH=TREE/src python benchmarks/tracr_programs.py run --models DIR --label after \
         --budget 12
