@@ -105,11 +105,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"  dreaming: {rec['dreams']} dreams ({rec['worker_epochs']} epochs in a "
                   f"worker) + {rec['solved']} solutions, loss {rec['loss'] or 0:.3f}, "
                   f"{rec['seconds']:.1f} s{guided}{waited}")
-        rejected = {t: d["rejected"] for t, d in r.tasks.items() if d.get("rejected")}
+        rejected = [t + ("" if d["solved"] else " (unsolved)")
+                    for t, d in r.tasks.items() if d.get("rejected")]
         if rejected:
-            print("  wrong on fresh inputs, searched again: " + ", ".join(
-                f"{t}" + ("" if r.tasks[t]["solved"] else " (unsolved)")
-                for t in rejected))
+            print("  wrong on fresh inputs, searched again: " + ", ".join(rejected))
         if r.borrowed:
             print("  borrowed: " + ", ".join(f"{t} from {'/'.join(n)}"
                                              for t, n in r.borrowed.items()))
