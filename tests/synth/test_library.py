@@ -392,9 +392,7 @@ def test_a_task_whose_only_solutions_are_wrong_on_fresh_inputs_stays_unsolved(mo
     calls: list = []
     wrong = '(sub length (selector_width (select tokens "b" eq)))'
     monkeypatch.setattr(library_module, "synthesize", _fake_synthesize([wrong], calls))
-    monkeypatch.setattr("rasplab.synth.library.loop.time.monotonic",
-                        iter(range(0, 1000, 3)).__next__)  # each look at the clock: 3 s on
-    outcome = solve_task("count", None, budget=10, n_examples=20, seed=0)
+    outcome = solve_task("count", None, budget=0.3, n_examples=20, seed=0)
     assert not outcome.solved and outcome.sexpr == "" and outcome.rejected == len(calls) >= 1
     assert 0.0 < outcome.accuracy < 1.0
 
