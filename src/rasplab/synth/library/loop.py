@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -100,6 +101,14 @@ def task_examples(name: str, n: int, seed: int) -> tuple[list, list]:
     return xs, task.outputs(xs)
 
 
+@lru_cache(maxsize=64)
+def check_examples(name: str, seed: int) -> tuple[list, list]:
+    """The fresh inputs (and outputs) a task's solutions must also be right on: sampled once
+    per process, for the first solution found, and shared by every later search of the task
+    (replays, passes, iterations). Read only."""
+    return task_examples(name, CHECK_EXAMPLES, seed + CHECK_SEED)
+
+
 def solve_task(name: str, library: Library | None, budget: float, n_examples: int,
                seed: int, recognition: Any = None, borrowed: tuple[str, ...] = ()
                ) -> TaskOutcome:
@@ -119,7 +128,6 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
         from rasplab.synth.recognition import recognition_grammar
         weights = recognition_grammar(recognition, xs, ys)
     leaves, selectors = borrowed_steps(borrowed, Grammar.load(weights).cost("select"))
-    check_xs, check_ys = task_examples(name, CHECK_EXAMPLES, seed + CHECK_SEED)
     start, candidates, rounds = time.monotonic(), 0, 0
     while True:
         left = budget - (time.monotonic() - start)
@@ -129,6 +137,7 @@ def solve_task(name: str, library: Library | None, budget: float, n_examples: in
         candidates += result.candidates
         if not result.solved or result.program is None:
             break
+        check_xs, check_ys = check_examples(name, seed)
         wrong = np.nonzero(~per_example(result.program, check_xs, check_ys))[0]
         if not len(wrong):
             break
